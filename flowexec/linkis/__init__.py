@@ -1,0 +1,1 @@
+"""Apache Linkis: the port the service depends on, the HTTP client and a local gateway."""
