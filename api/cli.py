@@ -1,0 +1,287 @@
+"""The ``flowexec`` command: run a flow in one process, serve, register flows, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from flowexec import graph
+from flowexec.errors import FlowexecError
+from flowexec.state import RUN_TERMINAL
+from flowexec.state import RunState
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+STATE_STYLE = {
+    "Succeed": "green", "Failed": "red", "Cancelled": "magenta", "Timeout": "red",
+    "Skipped": "dim", "Running": "cyan", "Submitting": "cyan", "Queued": "yellow", "Pending": "white",
+}
+
+
+class UsageError(Exception):
+    """Bad input on the command line: exit status 2."""
+
+
+def read_flow(path: str) -> tuple[Any, dict[str, str]]:
+    """Read a flow file and the scripts it names (paths relative to the flow file)."""
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"{path}: no such flow file")
+    doc = graph.loads(file.read_text(encoding="utf-8"))
+    scripts = {}
+    for name in graph.script_names(doc):
+        script = file.parent / name
+        if script.is_file():
+            scripts[name] = script.read_text(encoding="utf-8")
+    graph.parse_flow(doc, scripts)  # validate before anything starts or is written
+    return doc, scripts
+
+
+def _strategy(args: argparse.Namespace) -> tuple[Any, frozenset[str], int | None]:
+    from flowexec.skip import ExecuteStrategy
+
+    chosen = [name for name in ("selected", "rerun_failed", "from_node", "to_node")
+              if getattr(args, name) is not None]
+    if len(chosen) > 1:
+        raise UsageError("choose one of --selected, --rerun-failed, --from, --to")
+    if not chosen:
+        return ExecuteStrategy.EXECUTE, frozenset(), None
+    name = chosen[0]
+    if name == "rerun_failed":
+        rerun = args.rerun_failed
+        return ExecuteStrategy.RERUN_FAILED, frozenset(), int(rerun.rsplit("_", 1)[-1]) if rerun else None
+    ids = frozenset(i.strip() for i in getattr(args, name).split(",") if i.strip())
+    strategy = {"selected": ExecuteStrategy.SELECTED, "from_node": ExecuteStrategy.FROM_NODE,
+                "to_node": ExecuteStrategy.TO_NODE}[name]
+    return strategy, ids, None
+
+
+def _variables(pairs: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, found, value = pair.partition("=")
+        if not found or not key:
+            raise UsageError(f"--var expects name=value, got {pair!r}")
+        out[key] = value
+    return out
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from api.embedded import embedded_stack
+    from flowexec import service
+    from workers import dispatch
+
+    doc, scripts = read_flow(args.flow)
+    strategy, node_ids, rerun_of = _strategy(args)
+    variables = _variables(args.var or [])
+    err = Console(stderr=True)
+    with embedded_stack() as stack, stack.app.app_context():
+        settings = stack.app.extensions["flowexec"].settings
+        ref = service.register_flow(doc, scripts, source_path=os.path.abspath(args.flow),
+                                    name=Path(args.flow).stem, user=getpass.getuser())
+        submitted, actions = service.submit_execution(
+            service.ExecutionRequest(
+                flow_id=ref.flow_id, version=ref.version, user=getpass.getuser(), strategy=strategy,
+                node_ids=node_ids, rerun_of=rerun_of, failure_policy=args.failure_policy,
+                variables=variables,
+            ),
+            settings,
+        )
+        dispatch.send(actions)
+        task, nodes = watch(submitted.task_id, err, live=not args.quiet and err.is_terminal)
+    result = summary(submitted.exec_id, task, nodes)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        Console().print(summary_table(result))
+    return EXIT_OK if result["status"] == RunState.SUCCEED.value else EXIT_FAILED
+
+
+def watch(task_id: int, console: Console, live: bool, timeout: float | None = None) -> tuple[Any, Any]:
+    """Refresh the node table until the execution ends."""
+    from flowexec import service
+
+    deadline = time.monotonic() + timeout if timeout else None
+    with Live(console=console, refresh_per_second=8, transient=True) if live else _nothing() as view:
+        while True:
+            task, _, nodes = service.execution_nodes(task_id)
+            if view is not None:
+                view.update(progress_table(task, nodes))
+            if RunState(task.status) in RUN_TERMINAL:
+                return task, nodes
+            if deadline and time.monotonic() > deadline:
+                raise FlowexecError(f"execution {task_id} did not finish in {timeout} s")
+            time.sleep(0.05)
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _duration(node: Any) -> str:
+    if node.started_at is None:
+        return ""
+    end = node.finished_at or node.started_at.__class__.now()
+    return f"{(end - node.started_at).total_seconds():.2f}s"
+
+
+def progress_table(task: Any, nodes: Any) -> Table:
+    table = Table(title=f"task {task.id}: {task.status} {100 * (task.progress or 0):.0f}%")
+    for column in ("node", "state", "duration"):
+        table.add_column(column)
+    for node in nodes:
+        style = STATE_STYLE.get(node.state, "")
+        table.add_row(node.title, f"[{style}]{node.state}[/]", _duration(node))
+    return table
+
+
+def summary(exec_id: str, task: Any, nodes: Any) -> dict[str, Any]:
+    """The ``--json`` result: one object describing the execution and its nodes."""
+    def iso(value: Any) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "execID": exec_id, "taskID": task.id, "status": task.status,
+        "nodes": [
+            {"id": n.node_key, "title": n.title, "status": n.state, "startedAt": iso(n.started_at),
+             "finishedAt": iso(n.finished_at), "error": n.error}
+            for n in nodes
+        ],
+    }
+
+
+def summary_table(result: dict[str, Any]) -> Table:
+    table = Table(title=f"{result['execID']} (task {result['taskID']}): {result['status']}")
+    for column in ("node", "status", "started", "finished", "error"):
+        table.add_column(column, overflow="fold")
+    for node in result["nodes"]:
+        style = STATE_STYLE.get(node["status"], "")
+        table.add_row(node["title"], f"[{style}]{node['status']}[/]", node["startedAt"] or "",
+                      node["finishedAt"] or "", node["error"] or "")
+    return table
+
+
+def cmd_gateway(args: argparse.Namespace) -> int:
+    from flowexec.config import Settings
+    from flowexec.linkis.gateway import run_gateway
+
+    settings = Settings.from_env(os.environ)
+    run_gateway(args.host, args.port, args.state_dir or os.path.join(settings.home, "gateway"),
+                users=settings.gateway_users, tokens=settings.gateway_tokens,
+                faults_enabled=args.faults)
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from werkzeug.serving import make_server
+
+    from api.embedded import embedded_stack
+
+    with embedded_stack() as stack:
+        settings = stack.app.extensions["flowexec"].settings
+        server = make_server(args.host, args.port, stack.app, threaded=True)
+        print(f"flowexec API on http://{args.host}:{server.server_port}  "
+              f"(send Token-Code: {settings.token} and Token-User: <you>)", flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+    return EXIT_OK
+
+
+def cmd_flow_register(args: argparse.Namespace) -> int:
+    from api import create_app
+    from flowexec import service
+
+    doc, scripts = read_flow(args.file)
+    app = create_app()
+    with app.app_context():
+        ref = service.register_flow(doc, scripts, flow_id=args.flow_id, version=args.version,
+                                    name=args.name or Path(args.file).stem, user=getpass.getuser())
+    print(json.dumps({"flowId": ref.flow_id, "version": ref.version, "nodes": ref.nodes,
+                      "created": ref.created}))
+    return EXIT_OK
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from flask_migrate import downgrade
+    from flask_migrate import upgrade
+
+    from api import create_app
+    from api import migrations_dir
+
+    app = create_app()
+    with app.app_context():
+        if args.action == "upgrade":
+            upgrade(directory=migrations_dir(), revision=args.revision or "head")
+        else:
+            downgrade(directory=migrations_dir(), revision=args.revision or "-1")
+    return EXIT_OK
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="flowexec", description="DSS flow execution on Celery")
+    sub = top.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a flow file to completion in this process (embedded)")
+    run.add_argument("flow")
+    run.add_argument("--json", action="store_true", help="print one JSON object as the only output")
+    run.add_argument("--quiet", action="store_true", help="no live progress")
+    run.add_argument("--selected", metavar="IDS", help="run only these node ids (comma-separated)")
+    run.add_argument("--rerun-failed", nargs="?", const="", metavar="EXEC_ID",
+                     help="rerun the latest failed execution of this flow (or EXEC_ID)")
+    run.add_argument("--from", dest="from_node", metavar="NODE", help="a node and all downstream")
+    run.add_argument("--to", dest="to_node", metavar="NODE", help="a node and all upstream")
+    run.add_argument("--failure-policy", default="fail_fast",
+                     choices=["fail_fast", "continue", "finish_running"])
+    run.add_argument("--var", action="append", metavar="NAME=VALUE", help="override a flow variable")
+    run.set_defaults(func=cmd_run)
+    gw = sub.add_parser("gateway", help="serve the local Linkis-compatible gateway")
+    gw.add_argument("--host", default="127.0.0.1")
+    gw.add_argument("--port", type=int, default=9001)
+    gw.add_argument("--state-dir")
+    gw.add_argument("--faults", action="store_true", help="enable fault injection (tests)")
+    gw.set_defaults(func=cmd_gateway)
+    serve = sub.add_parser("serve", help="the REST API on the embedded stack")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.set_defaults(func=cmd_serve)
+    flow = sub.add_parser("flow", help="flow versions").add_subparsers(dest="flow_command", required=True)
+    register = flow.add_parser("register", help="register a flow file as flowId/version")
+    register.add_argument("file")
+    register.add_argument("--flow-id", type=int)
+    register.add_argument("--version")
+    register.add_argument("--name")
+    register.set_defaults(func=cmd_flow_register)
+    database = sub.add_parser("db", help="database migrations")
+    database.add_argument("action", choices=["upgrade", "downgrade"])
+    database.add_argument("revision", nargs="?")
+    database.set_defaults(func=cmd_db)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (UsageError, FlowexecError) as exc:
+        message = exc.message if isinstance(exc, FlowexecError) else str(exc)
+        print(f"flowexec: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+echo "extracting for ${run_date} into ${target_db}"
+sleep 0.2
+echo "rows=42"

@@ -1,0 +1,127 @@
+"""Settings: every ``FLOWEXEC_*`` variable, read once into a frozen value."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import fields
+from dataclasses import replace
+from typing import Any
+
+from flowexec.errors import FlowexecError
+
+
+class ConfigError(FlowexecError):
+    """A ``FLOWEXEC_*`` variable that cannot be read."""
+
+    code = 10500
+
+
+def _pairs(text: str, sep: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        key, found, value = item.partition(sep)
+        if not found or not key:
+            raise ConfigError(f"expected key{sep}value, got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(filter(None, (p.strip() for p in text.split(","))))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """flowexec's configuration; ``None`` URLs mean the embedded default."""
+
+    home: str = "./.flowexec"
+    database_url: str | None = None
+    broker_url: str | None = None
+    linkis_url: str | None = None
+    linkis_token: str = "LINKIS-AUTH"
+    linkis_user: str | None = None
+    poll_min: float = 0.5
+    poll_max: float = 5.0
+    reconcile_every: float = 5.0
+    queued_grace: float = 30.0
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    admins: frozenset[str] = frozenset()
+    proxy_user_header: str | None = None
+    max_body: int = 1_048_576
+    gateway_users: Mapping[str, str] = field(default_factory=lambda: {"hadoop": "hadoop"})
+    gateway_tokens: Mapping[str, str] = field(default_factory=lambda: {"LINKIS-AUTH": "*"})
+    visibility_timeout: int = 3600
+
+    @property
+    def embedded(self) -> bool:
+        """True when the broker is the in-process memory transport."""
+        return self.broker_url is None or self.broker_url.startswith("memory://")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{os.path.abspath(os.path.join(self.home, 'flowexec.db'))}"
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
+        """Return a copy with the given fields replaced (unknown names are an error)."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise ConfigError(f"unknown settings: {', '.join(unknown)}")
+        return replace(self, **overrides)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Read ``FLOWEXEC_*`` variables; every unreadable one is named in one error."""
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        for name, (attr, parse) in _VARIABLES.items():
+            raw = environ.get(name)
+            if raw is None or raw == "":
+                continue
+            try:
+                values[attr] = parse(raw)
+            except (ValueError, ConfigError) as exc:
+                problems.append(f"{name}: {exc}")
+        if problems:
+            raise ConfigError("invalid configuration: " + "; ".join(problems))
+        settings = cls(**values)
+        if settings.poll_min <= 0 or settings.poll_max < settings.poll_min:
+            raise ConfigError("invalid configuration: need 0 < FLOWEXEC_POLL_MIN <= FLOWEXEC_POLL_MAX")
+        return settings
+
+
+def _positive(raw: str) -> float:
+    value = float(raw)
+    if value <= 0:
+        raise ValueError(f"must be positive, got {raw}")
+    return value
+
+
+_VARIABLES: dict[str, tuple[str, Any]] = {
+    "FLOWEXEC_HOME": ("home", str),
+    "FLOWEXEC_DATABASE_URL": ("database_url", str),
+    "FLOWEXEC_BROKER_URL": ("broker_url", str),
+    "FLOWEXEC_LINKIS_URL": ("linkis_url", str),
+    "FLOWEXEC_LINKIS_TOKEN": ("linkis_token", str),
+    "FLOWEXEC_LINKIS_USER": ("linkis_user", str),
+    "FLOWEXEC_POLL_MIN": ("poll_min", _positive),
+    "FLOWEXEC_POLL_MAX": ("poll_max", _positive),
+    "FLOWEXEC_RECONCILE_EVERY": ("reconcile_every", _positive),
+    "FLOWEXEC_QUEUED_GRACE": ("queued_grace", _positive),
+    "FLOWEXEC_TOKEN": ("token", str),
+    "FLOWEXEC_ADMINS": ("admins", _names),
+    "FLOWEXEC_PROXY_USER_HEADER": ("proxy_user_header", str),
+    "FLOWEXEC_MAX_BODY": ("max_body", lambda raw: int(_positive(raw))),
+    "FLOWEXEC_GATEWAY_USERS": ("gateway_users", lambda raw: _pairs(raw, ":")),
+    "FLOWEXEC_GATEWAY_TOKENS": ("gateway_tokens", lambda raw: _pairs(raw, "=")),
+    "FLOWEXEC_VISIBILITY_TIMEOUT": ("visibility_timeout", lambda raw: int(_positive(raw))),
+}
+
+#: The documented variables, for the README check.
+VARIABLES = tuple(_VARIABLES)

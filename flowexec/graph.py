@@ -1,0 +1,301 @@
+"""DSS flow JSON parsed into a frozen, validated DAG (standard library only)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from enum import Enum
+from typing import Any
+
+from flowexec.errors import InvalidFlow
+
+#: Linkis engines a ``linkis.<engine>.<runType>`` node may name.
+KNOWN_ENGINES = frozenset(
+    {
+        "shell",
+        "python",
+        "spark",
+        "hive",
+        "jdbc",
+        "sqlite",
+        "presto",
+        "trino",
+        "flink",
+        "nebula",
+        "appconn",
+        "pipeline",
+        "io_file",
+        "openlookeng",
+        "elasticsearch",
+        "doris",
+    }
+)
+EMPTY_JOB_TYPE = "linkis.control.empty"
+SUBFLOW_JOB_TYPE = "workflow.subflow"
+#: DSS code types that Linkis knows under another runType.
+RUN_TYPE_ALIASES = {"sh": "shell"}
+
+
+class NodeKind(str, Enum):
+    """How a node executes: a Linkis job, nothing at all, or a child flow."""
+
+    LINKIS = "linkis"
+    EMPTY = "empty"
+    SUBFLOW = "subflow"
+
+
+@dataclass(frozen=True)
+class Node:
+    """One workflow node, with its code resolved."""
+
+    key: str
+    title: str
+    job_type: str
+    kind: NodeKind
+    engine: str | None = None
+    run_type: str | None = None
+    code: str | None = None
+    script: str | None = None
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    configuration: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    disabled: bool = False
+    embedded_flow_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A validated DAG: nodes in topological order, parents and children by key."""
+
+    nodes: tuple[Node, ...]
+    parents: Mapping[str, tuple[str, ...]]
+    children: Mapping[str, tuple[str, ...]]
+    props: Mapping[str, str] = field(default_factory=dict)
+    by_key: Mapping[str, Node] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_key", {n.key: n for n in self.nodes})
+
+    def node(self, key: str) -> Node:
+        return self.by_key[key]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(n.key for n in self.nodes)
+
+    @property
+    def edges(self) -> tuple[tuple[str, str], ...]:
+        return tuple((p, c) for c in self.keys for p in self.parents[c])
+
+
+def loads(text: str) -> Any:
+    """Decode flow JSON text; malformed JSON is an ``InvalidFlow`` naming the position."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidFlow(f"flow is not valid JSON: {exc}") from None
+
+
+def script_names(doc: Any) -> tuple[str, ...]:
+    """Return the ``jobContent.script`` file names a flow document refers to."""
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("nodes"), list):
+        return ()
+    names = []
+    for raw in doc["nodes"]:
+        content = raw.get("jobContent") if isinstance(raw, Mapping) else None
+        if isinstance(content, Mapping) and isinstance(content.get("script"), str):
+            if not isinstance(content.get("code"), str):
+                names.append(content["script"])
+    return tuple(dict.fromkeys(names))
+
+
+def parse_flow(doc: Any, scripts: Mapping[str, str] | None = None) -> Flow:
+    """Validate a DSS flow document and return its DAG, nodes in topological order."""
+    if not isinstance(doc, Mapping):
+        raise InvalidFlow("flow must be a JSON object with 'nodes' and 'edges'")
+    raw_nodes = doc.get("nodes")
+    if not isinstance(raw_nodes, list) or not raw_nodes:
+        raise InvalidFlow("flow has no nodes: 'nodes' must be a non-empty list")
+    nodes = [_parse_node(raw, i, scripts or {}) for i, raw in enumerate(raw_nodes)]
+    by_key: dict[str, Node] = {}
+    for node in nodes:
+        if node.key in by_key:
+            raise InvalidFlow(f"duplicate node id {node.key!r}")
+        by_key[node.key] = node
+    parents = _parse_edges(doc.get("edges", []), by_key)
+    order = topological_order(list(by_key), parents)
+    children: dict[str, list[str]] = {key: [] for key in by_key}
+    for child in order:
+        for parent in parents[child]:
+            children[parent].append(child)
+    return Flow(
+        nodes=tuple(by_key[k] for k in order),
+        parents={k: tuple(parents[k]) for k in order},
+        children={k: tuple(children[k]) for k in order},
+        props=_parse_props(doc.get("props", [])),
+    )
+
+
+def _parse_node(raw: Any, index: int, scripts: Mapping[str, str]) -> Node:
+    if not isinstance(raw, Mapping):
+        raise InvalidFlow(f"node #{index} must be an object")
+    key = raw.get("id") or raw.get("key")
+    if not isinstance(key, str) or not key.strip():
+        raise InvalidFlow(f"node #{index} has no 'id'")
+    title = raw.get("title") if isinstance(raw.get("title"), str) else key
+    job_type = raw.get("jobType")
+    if not isinstance(job_type, str) or not job_type:
+        raise InvalidFlow(f"node {key!r} has no jobType")
+    params = raw.get("params") if isinstance(raw.get("params"), Mapping) else {}
+    configuration = _configuration(params.get("configuration"))
+    variables = params.get("variable") if isinstance(params.get("variable"), Mapping) else {}
+    disabled = str(configuration["special"].get("auto.disabled", "")).lower() == "true"
+    content = raw.get("jobContent") if isinstance(raw.get("jobContent"), Mapping) else {}
+    common: dict[str, Any] = {
+        "key": key,
+        "title": title,
+        "job_type": job_type,
+        "variables": dict(variables),
+        "configuration": configuration,
+        "disabled": disabled,
+    }
+    if job_type == EMPTY_JOB_TYPE:
+        return Node(kind=NodeKind.EMPTY, **common)
+    if job_type == SUBFLOW_JOB_TYPE:
+        flow_id = content.get("embeddedFlowId")
+        return Node(kind=NodeKind.SUBFLOW, embedded_flow_id=_opt_str(flow_id), **common)
+    engine, run_type = _split_job_type(key, job_type)
+    code, script = _node_code(key, engine, content, scripts)
+    return Node(
+        kind=NodeKind.LINKIS, engine=engine, run_type=run_type, code=code, script=script, **common
+    )
+
+
+def _split_job_type(key: str, job_type: str) -> tuple[str, str]:
+    parts = job_type.split(".")
+    if len(parts) < 3 or parts[0] != "linkis" or parts[1] not in KNOWN_ENGINES:
+        raise InvalidFlow(f"node {key!r} has unknown jobType {job_type!r}")
+    run_type = ".".join(parts[2:])
+    return parts[1], RUN_TYPE_ALIASES.get(run_type, run_type)
+
+
+def _node_code(
+    key: str, engine: str, content: Mapping[str, Any], scripts: Mapping[str, str]
+) -> tuple[str, str | None]:
+    if engine == "appconn":
+        return json.dumps(content, sort_keys=True), None
+    code = content.get("code")
+    if isinstance(code, str) and code.strip():
+        return code, None
+    script = content.get("script")
+    if isinstance(script, str) and script:
+        if script not in scripts:
+            raise InvalidFlow(f"node {key!r}: script {script!r} not found")
+        if not scripts[script].strip():
+            raise InvalidFlow(f"node {key!r}: script {script!r} is empty")
+        return scripts[script], script
+    raise InvalidFlow(f"node {key!r}: no code (set jobContent.code or jobContent.script)")
+
+
+def _configuration(raw: Any) -> dict[str, dict[str, Any]]:
+    raw = raw if isinstance(raw, Mapping) else {}
+    out = {}
+    for part in ("startup", "runtime", "special"):
+        value = raw.get(part)
+        out[part] = dict(value) if isinstance(value, Mapping) else {}
+    return out
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _parse_edges(raw: Any, by_key: Mapping[str, Node]) -> dict[str, list[str]]:
+    if not isinstance(raw, list):
+        raise InvalidFlow("'edges' must be a list")
+    parents: dict[str, list[str]] = {key: [] for key in by_key}
+    for i, edge in enumerate(raw):
+        if not isinstance(edge, Mapping):
+            raise InvalidFlow(f"edge #{i} must be an object with 'source' and 'target'")
+        source, target = edge.get("source"), edge.get("target")
+        for end, value in (("source", source), ("target", target)):
+            if not isinstance(value, str) or value not in by_key:
+                raise InvalidFlow(f"edge #{i} {end} {value!r} names no node")
+        assert isinstance(source, str) and isinstance(target, str)
+        if source == target:
+            raise InvalidFlow(f"cycle: {source} -> {source}")
+        if source not in parents[target]:
+            parents[target].append(source)
+    return parents
+
+
+def _parse_props(raw: Any) -> dict[str, str]:
+    items: Iterable[tuple[Any, Any]]
+    if isinstance(raw, Mapping):
+        items = raw.items()
+    elif isinstance(raw, list):
+        items = [kv for one in raw if isinstance(one, Mapping) for kv in one.items()]
+    else:
+        raise InvalidFlow("'props' must be a list of one-key objects")
+    return {str(k): "" if v is None else str(v) for k, v in items}
+
+
+def topological_order(keys: list[str], parents: Mapping[str, list[str]]) -> list[str]:
+    """Kahn's order, stable in input order; a cycle is an ``InvalidFlow`` naming its path."""
+    indegree = {key: len(parents[key]) for key in keys}
+    children: dict[str, list[str]] = {key: [] for key in keys}
+    for key in keys:
+        for parent in parents[key]:
+            children[parent].append(key)
+    ready = [key for key in keys if indegree[key] == 0]
+    order: list[str] = []
+    while ready:
+        key = ready.pop()
+        order.append(key)
+        for child in reversed(children[key]):
+            indegree[child] -= 1
+            if indegree[child] == 0:
+                ready.append(child)
+    if len(order) != len(keys):
+        remaining = [k for k in keys if indegree[k] > 0]
+        raise InvalidFlow("cycle: " + " -> ".join(find_cycle(remaining, parents)))
+    return order
+
+
+def find_cycle(keys: list[str], parents: Mapping[str, list[str]]) -> list[str]:
+    """Return one cycle's path (first node repeated at the end) among ``keys``."""
+    inside = set(keys)
+    # Walk parent links from any node left over by Kahn: every such node has a parent
+    # left over too, so the walk must revisit a node, and the loop is the cycle.
+    seen: dict[str, int] = {}
+    path: list[str] = []
+    node = keys[0]
+    while node not in seen:
+        seen[node] = len(path)
+        path.append(node)
+        node = next(p for p in parents[node] if p in inside)
+    loop = path[seen[node] :] + [node]
+    return list(reversed(loop))
+
+
+def descendants(flow: Flow, key: str) -> frozenset[str]:
+    """Return every node reachable from ``key`` (not including it)."""
+    return _reach(key, flow.children)
+
+
+def ancestors(flow: Flow, key: str) -> frozenset[str]:
+    """Return every node ``key`` is reachable from (not including it)."""
+    return _reach(key, flow.parents)
+
+
+def _reach(start: str, links: Mapping[str, tuple[str, ...]]) -> frozenset[str]:
+    seen: set[str] = set()
+    stack = list(links[start])
+    while stack:
+        key = stack.pop()
+        if key not in seen:
+            seen.add(key)
+            stack.extend(links[key])
+    return frozenset(seen)

@@ -1,0 +1,194 @@
+"""Pure planning: node rows of a new execution, actions, backoff and outcomes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+
+from flowexec.graph import Flow
+from flowexec.graph import NodeKind
+from flowexec.state import NODE_FAILED
+from flowexec.state import NodeState
+from flowexec.state import RunState
+
+
+@dataclass(frozen=True)
+class NodePlan:
+    """A node run to insert: its initial state and its place in the runtime DAG.
+
+    ``children`` and ``pending_parents`` are taken over the nodes that run: a skipped node
+    is transparent, so a child waits for the nearest running ancestors through it (DSS
+    skips a node only once its parents are done, which keeps A -> [B skipped] -> C in order).
+    """
+
+    key: str
+    title: str
+    job_type: str
+    kind: NodeKind
+    state: NodeState
+    pending_parents: int
+    children: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RunNodes:
+    """Dispatch ``run_node`` for these node runs, as one group."""
+
+    node_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class PollNode:
+    """Poll this node's Linkis job after ``countdown`` seconds."""
+
+    node_id: int
+    countdown: float
+
+
+@dataclass(frozen=True)
+class KillJob:
+    """Kill this Linkis job (a node cancelled while running)."""
+
+    node_id: int
+    exec_id: str
+    task_id: int
+
+
+Action = RunNodes | PollNode | KillJob
+
+
+def plan_nodes(flow: Flow, skipped: frozenset[str]) -> tuple[NodePlan, ...]:
+    """Return one plan per node, in topological order."""
+    running_parents = _running_parents(flow, skipped)
+    running_children: dict[str, list[str]] = {key: [] for key in flow.keys}
+    for key in flow.keys:
+        if key not in skipped:
+            for parent in running_parents[key]:
+                running_children[parent].append(key)
+    return tuple(
+        NodePlan(
+            key=node.key,
+            title=node.title,
+            job_type=node.job_type,
+            kind=node.kind,
+            state=NodeState.SKIPPED if node.key in skipped else NodeState.PENDING,
+            pending_parents=0 if node.key in skipped else len(running_parents[node.key]),
+            children=tuple(running_children[node.key]),
+        )
+        for node in flow.nodes
+    )
+
+
+def _running_parents(flow: Flow, skipped: frozenset[str]) -> dict[str, frozenset[str]]:
+    # Nodes come in topological order, so every parent's set is known before its child's.
+    through: dict[str, frozenset[str]] = {}
+    result: dict[str, frozenset[str]] = {}
+    for key in flow.keys:
+        found: set[str] = set()
+        for parent in flow.parents[key]:
+            found |= through[parent]
+        result[key] = frozenset(found)
+        through[key] = result[key] if key in skipped else frozenset({key})
+    return result
+
+
+def roots(plans: Iterable[NodePlan]) -> tuple[str, ...]:
+    """Return the keys that can be queued at once."""
+    return tuple(p.key for p in plans if p.state is NodeState.PENDING and p.pending_parents == 0)
+
+
+def poll_countdown(polls: int, poll_min: float, poll_max: float) -> float:
+    """Back off from ``poll_min`` by half again each poll, capped at ``poll_max``."""
+    return float(min(poll_max, poll_min * 1.5 ** min(polls, 32)))
+
+
+def run_outcome(states: Iterable[NodeState], cancel_requested: bool = False) -> RunState:
+    """Return a settled execution's final state from its nodes' states."""
+    if cancel_requested:
+        return RunState.CANCELLED
+    if any(state in NODE_FAILED for state in states):
+        return RunState.FAILED
+    return RunState.SUCCEED
+
+
+#: ``dss_workflow_execute_info`` list columns and the node states each one lists.
+INFO_LISTS: Mapping[str, frozenset[NodeState]] = {
+    "running_jobs": frozenset({NodeState.SUBMITTING, NodeState.RUNNING}),
+    "pending_jobs": frozenset({NodeState.PENDING, NodeState.QUEUED, NodeState.SKIPPED}),
+    "succeed_jobs": frozenset({NodeState.SUCCEED}),
+    "failed_jobs": NODE_FAILED,
+    "skipped_jobs": frozenset({NodeState.SKIPPED}),
+}
+
+
+def info_lists(states: Mapping[str, NodeState]) -> dict[str, str]:
+    """Return the comma lists of ``dss_workflow_execute_info`` for these node states."""
+    return {
+        column: ",".join(key for key, state in states.items() if state in members)
+        for column, members in INFO_LISTS.items()
+    }
+
+
+def move_in_lists(lists: Mapping[str, str], key: str, old: NodeState, new: NodeState) -> dict[str, str]:
+    """Return the lists after one node moved from ``old`` to ``new``."""
+    out = dict(lists)
+    for column, members in INFO_LISTS.items():
+        was, now = old in members, new in members
+        if was == now:
+            continue
+        items = [k for k in (out.get(column) or "").split(",") if k]
+        if now:
+            items.append(key)
+        else:
+            items = [k for k in items if k != key]
+        out[column] = ",".join(items)
+    return out
+
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.]*)\}")
+
+
+def flow_variables(props: Mapping[str, str], overrides: Mapping[str, Any], today: date) -> dict[str, str]:
+    """Merge flow props, DSS's date variables and the request's overrides (which win).
+
+    ``run_date`` is yesterday (``yyyyMMdd``) unless set; an unparsable one falls back to
+    yesterday, as in DSS. ``run_today_h`` is the day after ``run_date`` at the current hour.
+    """
+    merged = {**props, **{str(k): str(v) for k, v in overrides.items()}}
+    run_date = _parse_day(merged.get("run_date")) or today - timedelta(days=1)
+    hour = datetime.now().hour
+    after = datetime(run_date.year, run_date.month, run_date.day, hour) + timedelta(days=1)
+    derived = {
+        "run_date": run_date.strftime("%Y%m%d"),
+        "run_today_h": after.strftime("%Y%m%d%H"),
+        "run_today_hour": after.strftime("%Y%m%d%H"),
+        "run_today_h_std": after.strftime("%Y-%m-%d %H"),
+        "run_today_hour_std": after.strftime("%Y-%m-%d %H"),
+    }
+    return {**merged, **derived}
+
+
+def _parse_day(text: str | None) -> date | None:
+    try:
+        return datetime.strptime(text or "", "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+def render(code: str, variables: Mapping[str, str]) -> str:
+    """Substitute ``${name}``; unknown names are left for Linkis to resolve."""
+    return _VARIABLE.sub(lambda m: variables.get(m.group(1), m.group(0)), code)
+
+
+def failure_text(failed: Iterable[tuple[str, str, str | None]], cancelled: bool) -> str:
+    """Return the task's ``err_desc``: who failed first, and how."""
+    if cancelled:
+        return "This Flow killed by user"
+    parts = [f"{title} {state}" + (f": {error}" if error else "") for title, state, error in failed]
+    return "failed nodes: " + "; ".join(parts) if parts else "flow failed"

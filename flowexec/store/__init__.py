@@ -1,0 +1,1 @@
+"""Persistence: the SQLAlchemy models and the queries and conditional updates over them."""

@@ -1,0 +1,1 @@
+"""Celery side: the app wiring, node tasks, dispatch, lifecycle signals and beat."""

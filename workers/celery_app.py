@@ -1,0 +1,77 @@
+"""Celery bound to the Flask app: an app-context Task base, configuration, signal wiring."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+from celery import Task
+from flask import Flask
+from kombu import Queue
+
+from flowexec.config import Settings
+
+CONTROL, NODES, POLL = "flowexec.control", "flowexec.nodes", "flowexec.poll"
+QUEUES = (CONTROL, NODES, POLL)
+
+ROUTES = {
+    "flowexec.run_node": {"queue": NODES},
+    "flowexec.poll_node": {"queue": POLL},
+    "flowexec.kill_job": {"queue": CONTROL},
+    "flowexec.reconcile": {"queue": CONTROL},
+}
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """Derive Celery's settings from flowexec's."""
+    embedded = settings.embedded
+    transport_options: dict[str, Any] = (
+        {"polling_interval": 0.01}
+        if embedded
+        else {"visibility_timeout": settings.visibility_timeout}
+    )
+    return {
+        "broker_url": settings.broker_url or "memory://",
+        "broker_transport_options": transport_options,
+        "broker_connection_retry_on_startup": True,
+        "result_backend": None,
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "accept_content": ["json"],
+        "task_serializer": "json",
+        "task_default_queue": CONTROL,
+        "task_queues": [Queue(name) for name in QUEUES],
+        "task_routes": ROUTES,
+        "worker_hijack_root_logger": False,
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
+        "beat_schedule": {
+            "flowexec-reconcile": {
+                "task": "flowexec.reconcile",
+                "schedule": settings.reconcile_every,
+                "options": {"queue": CONTROL, "expires": settings.reconcile_every * 2},
+            }
+        },
+    }
+
+
+def celery_init_app(app: Flask, settings: Settings) -> Celery:
+    """Build the Celery app whose tasks each run inside a fresh Flask app context."""
+
+    class FlaskTask(Task):  # type: ignore[misc]
+        def __call__(self, *args: object, **kwargs: object) -> object:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object(celery_config(settings))
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+
+    from workers import signals
+    from workers import tasks  # noqa: F401  (registers the shared tasks)
+
+    signals.connect(app)
+    return celery_app

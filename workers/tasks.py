@@ -1,0 +1,75 @@
+"""Celery tasks: ids in, one service call, dispatch. Names never change while messages queue."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from celery import shared_task
+from celery import Task
+
+from flowexec import service
+from flowexec.errors import LinkisUnavailable
+from flowexec.linkis.port import JobRef
+from workers import dispatch
+from workers.runtime import runtime
+
+log = logging.getLogger(__name__)
+
+#: Transient Linkis trouble while submitting: back off, then let the reconciler take over.
+SUBMIT_RETRIES = 8
+
+
+def _backoff(retries: int, cap: float) -> float:
+    return float(min(cap, 0.2 * 2**retries) * (0.5 + random.random() / 2))
+
+
+@shared_task(name="flowexec.run_node", bind=True, max_retries=SUBMIT_RETRIES)
+def run_node(self: Task, node_run_id: int) -> None:
+    """Claim a queued node and submit its Linkis job (control nodes complete at once)."""
+    settings = runtime().settings
+    claimed, actions = service.start_node(node_run_id, settings)
+    if claimed is not None and claimed.spec is not None:
+        try:
+            actions += service.submit_node(claimed, runtime().linkis, settings)
+        except LinkisUnavailable as exc:
+            # Back to Queued first, so the retried message (or the reconciler) can claim it.
+            service.release_node(node_run_id)
+            log.warning("submit retried node_id=%s error=%s", node_run_id, exc)
+            raise self.retry(exc=exc, countdown=_backoff(self.request.retries, settings.poll_max))
+    dispatch.send(actions)
+
+
+@shared_task(name="flowexec.poll_node", bind=True, max_retries=None)
+def poll_node(self: Task, node_run_id: int) -> None:
+    """Poll a running node's job; not finished means retry later, never wait here."""
+    rt = runtime()
+    try:
+        result = service.poll_node(node_run_id, rt.linkis, rt.settings)
+    except LinkisUnavailable as exc:
+        log.warning("poll retried node_id=%s error=%s", node_run_id, exc)
+        raise self.retry(countdown=rt.settings.poll_max) from exc
+    if result.retry_in is not None:
+        raise self.retry(countdown=result.retry_in)
+    dispatch.send(result.actions)
+
+
+@shared_task(
+    name="flowexec.kill_job",
+    autoretry_for=(LinkisUnavailable,),
+    retry_backoff=0.5,
+    retry_backoff_max=10,
+    retry_jitter=True,
+    max_retries=10,
+)
+def kill_job(node_run_id: int, exec_id: str, task_id: int) -> None:
+    """Kill a cancelled node's Linkis job (safe to repeat)."""
+    if task_id:
+        runtime().linkis.kill(JobRef(exec_id, task_id))
+        log.info("linkis job killed node_id=%s task_id=%s", node_run_id, task_id)
+
+
+@shared_task(name="flowexec.reconcile")
+def reconcile() -> None:
+    """Re-drive lost dispatches and stale polls (beat sends this every few seconds)."""
+    dispatch.send(service.reconcile(runtime().settings))
