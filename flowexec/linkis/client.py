@@ -1,0 +1,391 @@
+"""HTTP client of the Linkis REST protocol (``/api/rest_j/v1``), implementing the ``Linkis`` port.
+
+Every reply is validated into a frozen value, and only ``flowexec.errors`` types escape: transient
+trouble (network, 5xx, gateway-framework status, non-JSON, queue full) is ``LinkisUnavailable``,
+refused credentials ``LinkisAuthError``, anything else Linkis refuses ``LinkisError``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+from typing import Self
+
+import requests
+from marshmallow import Schema
+from marshmallow import ValidationError
+from urllib3.exceptions import ConnectTimeoutError
+from urllib3.exceptions import MaxRetryError
+from urllib3.exceptions import NewConnectionError
+
+from flowexec.errors import LinkisAuthError
+from flowexec.errors import LinkisError
+from flowexec.errors import LinkisJobNotFound
+from flowexec.errors import LinkisUnavailable
+from flowexec.linkis.port import TERMINAL_STATES
+from flowexec.linkis.port import JobInfo
+from flowexec.linkis.port import JobRef
+from flowexec.linkis.port import JobSpec
+from flowexec.linkis.port import JobStatus
+from flowexec.linkis.port import LogPage
+from flowexec.linkis.schemas import DirFileTreesSchema
+from flowexec.linkis.schemas import Envelope
+from flowexec.linkis.schemas import EnvelopeSchema
+from flowexec.linkis.schemas import ErrorDataSchema
+from flowexec.linkis.schemas import HistoryGetSchema
+from flowexec.linkis.schemas import HistoryListSchema
+from flowexec.linkis.schemas import LogSchema
+from flowexec.linkis.schemas import OpenFileSchema
+from flowexec.linkis.schemas import OpenLogSchema
+from flowexec.linkis.schemas import ProgressSchema
+from flowexec.linkis.schemas import ResultPage
+from flowexec.linkis.schemas import StatusSchema
+from flowexec.linkis.schemas import SubmitSchema
+from flowexec.linkis.schemas import TaskSchema
+from flowexec.linkis.schemas import TaskSourceSchema
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/rest_j/v1/"
+#: errCode of a full group queue: the only transient ``status: 1``.
+QUEUE_FULL = 12001
+#: Soft error: "not in memory", "no progress", "job has ended" depending on the endpoint.
+SOFT_ERROR = 1
+BACKOFF_CAP = 5.0
+LOG_SIZE_UNBOUNDED = 10000
+
+
+class _Transient(Exception):
+    """Internal: a failure worth retrying; ``maybe_sent`` says the server may have acted on it."""
+
+    def __init__(self, message: str, *, maybe_sent: bool = True) -> None:
+        super().__init__(message)
+        self.maybe_sent = maybe_sent
+
+
+class _AuthRejected(Exception):
+    """Internal: HTTP 401 or ``status: -1``."""
+
+
+class LinkisClient:
+    """One pooled ``requests.Session`` speaking to a Linkis gateway with token headers."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str = "LINKIS-AUTH",
+        user: str = "hadoop",
+        connect_timeout: float = 5,
+        read_timeout: float = 30,
+        submit_timeout: float = 60,
+        retries: int = 4,
+        backoff: float = 0.2,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.user = user
+        self._api = self.base_url + API_PREFIX
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._submit_timeout = submit_timeout
+        self._retries = max(retries, 1)
+        self._backoff = backoff
+        self._session = requests.Session()
+        self._session.headers.update(
+            {"Token-Code": token, "Token-User": user, "Accept": "application/json"}
+        )
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- the port ---------------------------------------------------------------------------
+
+    def submit(self, spec: JobSpec) -> JobRef:
+        """Submit a job as ``spec.user``; never resent once the server may have seen it."""
+        env = self._send(
+            "POST",
+            "entrance/submit",
+            body=submit_body(spec),
+            user=spec.user,
+            read_timeout=self._submit_timeout,
+            idempotent=False,
+        )
+        ref: JobRef = _load(SubmitSchema(), _data(env, "submit"), "submit")
+        logger.info("linkis submit exec_id=%s task_id=%s", ref.exec_id, ref.task_id)
+        return ref
+
+    def status(self, ref: JobRef) -> JobStatus:
+        """Return the job's state; a job no longer in entrance memory is read from history."""
+        env = self._send("GET", f"entrance/{ref.exec_id}/status", params={"taskID": ref.task_id})
+        if env.status == SOFT_ERROR and _err_code(env) != QUEUE_FULL:
+            logger.info("linkis status not in memory task_id=%s: reading history", ref.task_id)
+            info = self.history(ref.task_id)
+            return JobStatus(state=info.status, progress=info.progress)
+        status: JobStatus = _load(StatusSchema(), _data(env, "status"), "status")
+        return status
+
+    def progress(self, ref: JobRef) -> float | None:
+        """Return progress 0.0-1.0, or None when Linkis has none (yet, or any more)."""
+        env = self._send("GET", f"entrance/{ref.exec_id}/progress", params={"taskID": ref.task_id})
+        if env.status == SOFT_ERROR:
+            return None
+        progress: float | None = _load(ProgressSchema(), _data(env, "progress"), "progress")
+        return progress
+
+    def history(self, task_id: int) -> JobInfo:
+        """Return the authoritative history row of a task."""
+        env = self._send("GET", f"jobhistory/{task_id}/get")
+        if env.status == SOFT_ERROR:
+            raise LinkisJobNotFound(f"Linkis task {task_id}: {env.message}", _err_code(env))
+        info: JobInfo = _load(HistoryGetSchema(), _data(env, "history"), "history")
+        return info
+
+    def kill(self, ref: JobRef) -> None:
+        """Kill a job (safe to repeat); a refusal for a job that already ended is success."""
+        env = self._send("GET", f"entrance/{ref.exec_id}/kill", params={"taskID": ref.task_id})
+        if env.status != SOFT_ERROR:
+            _data(env, "kill")
+            return
+        info = self.history(ref.task_id)
+        if info.status not in TERMINAL_STATES:
+            raise LinkisError(
+                f"Linkis refused to kill task {ref.task_id}: {env.message}", _err_code(env)
+            )
+
+    def log(self, ref: JobRef, from_line: int = 1, size: int = 100) -> LogPage:
+        """Return log lines from a cursor; after the job leaves memory, from the full log file."""
+        params = {"fromLine": from_line, "size": size, "taskID": ref.task_id}
+        env = self._send("GET", f"entrance/{ref.exec_id}/log", params=params)
+        if env.status == SOFT_ERROR:
+            return self._log_from_file(ref.task_id, from_line, size)
+        page: LogPage = _load(LogSchema(from_line=from_line), _data(env, "log"), "log")
+        return page
+
+    def _log_from_file(self, task_id: int, from_line: int, size: int) -> LogPage:
+        """Serve the same cursor from the full log once the job has left entrance memory."""
+        info = self.history(task_id)
+        start = max(from_line, 1)
+        if not info.log_path:
+            return LogPage(lines=(), next_line=start)
+        lines = [line for line in self.open_log(info.log_path).split("\n") if line.strip()]
+        chunk = lines[start - 1 : start - 1 + (LOG_SIZE_UNBOUNDED if size < 0 else size)]
+        return LogPage(lines=tuple(chunk), next_line=start + len(chunk))
+
+    # -- results and files -----------------------------------------------------------------
+
+    def open_log(self, path: str) -> str:
+        """Return the full log (ALL lines) of a finished job from its history ``logPath``."""
+        env = self._send("GET", "filesystem/openLog", params={"path": path})
+        text: str = _load(OpenLogSchema(), _data(env, "openLog"), "openLog")
+        return text
+
+    def result_files(self, result_location: str) -> list[str]:
+        """Return the result set files of a job, ordered by set number (empty if no output)."""
+        env = self._send("GET", "filesystem/getDirFileTrees", params={"path": result_location})
+        files: list[str] = _load(DirFileTreesSchema(), _data(env, "getDirFileTrees"), "tree")
+        return files
+
+    def open_file(self, path: str, page: int = 1, page_size: int = 5000) -> ResultPage:
+        """Return one page of a result set file."""
+        params = {"path": path, "page": page, "pageSize": page_size}
+        env = self._send("GET", "filesystem/openFile", params=params)
+        result: ResultPage = _load(OpenFileSchema(), _data(env, "openFile"), "openFile")
+        return result
+
+    def read_result(self, path: str, page_size: int = 5000) -> ResultPage:
+        """Return a whole result set, paging until a short page (the only end signal)."""
+        first = self.open_file(path, 1, page_size)
+        rows = list(first.rows)
+        page_no, last = 1, first
+        while len(last.rows) >= page_size:
+            page_no += 1
+            last = self.open_file(path, page_no, page_size)
+            rows.extend(last.rows)
+        return ResultPage(type=first.type, columns=first.columns, rows=tuple(rows))
+
+    def find_by_source(
+        self, tag: Mapping[str, str], since_ms: int, creator: str | None = None, page_size: int = 50
+    ) -> JobInfo | None:
+        """Find the task whose ``source`` carries ``tag`` (adopting a submit whose reply was lost)."""
+        params: dict[str, Any] = {
+            "startDate": since_ms,
+            "endDate": int(time.time() * 1000) + 60_000,
+        }
+        if creator:
+            params["creator"] = creator
+        for page_no in range(1, 21):
+            params.update(pageNow=page_no, pageSize=page_size)
+            env = self._send("GET", "jobhistory/list", params=params)
+            tasks = _load(HistoryListSchema(), _data(env, "list"), "list")["tasks"] or []
+            match = _match_source(tasks, tag)
+            if match is not None or len(tasks) < page_size:
+                return match
+        return None
+
+    # -- transport -------------------------------------------------------------------------
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        user: str | None = None,
+        read_timeout: float | None = None,
+        idempotent: bool = True,
+    ) -> Envelope:
+        """Call Linkis with retries; return an envelope Linkis itself answered (any status < 100)."""
+        auth_retried = False
+        attempt = 0
+        while True:
+            try:
+                return self._attempt(method, path, params, body, user, read_timeout)
+            except _AuthRejected as exc:
+                if auth_retried:
+                    raise LinkisAuthError(f"Linkis rejected credentials: {exc}") from None
+                auth_retried = True  # a token reload or a racing session expiry: once only
+            except _Transient as exc:
+                attempt += 1
+                self._retry_or_raise(exc, attempt, idempotent, f"{method} {path}")
+
+    def _retry_or_raise(self, exc: _Transient, attempt: int, idempotent: bool, what: str) -> None:
+        """Sleep before the next try, or raise when tries are spent or a resend is unsafe."""
+        if not idempotent and exc.maybe_sent:
+            # The job may exist already: the caller must search history before resubmitting.
+            raise LinkisUnavailable(f"{what}: outcome unknown: {exc}") from None
+        if attempt >= self._retries:
+            raise LinkisUnavailable(f"{what}: {exc}") from None
+        delay = min(BACKOFF_CAP, self._backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+        logger.warning("linkis transient error, retrying in %.2fs call=%s: %s", delay, what, exc)
+        time.sleep(delay)
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        body: Any,
+        user: str | None,
+        read_timeout: float | None,
+    ) -> Envelope:
+        """Make one HTTP request and classify its outcome."""
+        headers = {"Token-User": user} if user else None
+        timeout = (self._connect_timeout, read_timeout or self._read_timeout)
+        try:
+            resp = self._session.request(
+                method, self._api + path, params=params, json=body, headers=headers, timeout=timeout
+            )
+        except requests.RequestException as exc:
+            raise _Transient(f"{type(exc).__name__}: {exc}", maybe_sent=_maybe_sent(exc)) from exc
+        with resp:
+            return _classify(resp)
+
+
+def submit_body(spec: JobSpec) -> dict[str, Any]:
+    """Build the ``entrance/submit`` body; ``userCreator`` must name the execute user (50080)."""
+    labels = {"engineType": spec.engine_type, "userCreator": f"{spec.user}-{spec.creator}"}
+    labels.update(spec.labels)
+    configuration = {
+        "startup": dict(spec.startup),
+        "runtime": dict(spec.runtime),
+        "special": dict(spec.special),
+    }
+    return {
+        "executionContent": {"code": spec.code, "runType": spec.run_type},
+        "params": {"variable": dict(spec.variables), "configuration": configuration},
+        "labels": labels,
+        "source": dict(spec.source),
+    }
+
+
+def _maybe_sent(exc: requests.RequestException) -> bool:
+    """Tell whether the request may have reached the server (False only for failed connects)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        return not isinstance(reason.reason, NewConnectionError | ConnectTimeoutError)
+    return True
+
+
+def _classify(resp: requests.Response) -> Envelope:
+    """Parse the envelope before the HTTP code: soft errors come with HTTP 400."""
+    if resp.status_code == 401:
+        raise _AuthRejected(f"HTTP 401 {resp.text[:200]}")
+    try:
+        payload = resp.json()
+    except ValueError:
+        raise _Transient(f"non-JSON reply, HTTP {resp.status_code}: {resp.text[:200]!r}") from None
+    try:
+        env: Envelope = EnvelopeSchema().load(payload if isinstance(payload, dict) else {})
+    except ValidationError:
+        raise _Transient(f"not a Linkis envelope, HTTP {resp.status_code}") from None
+    if env.status == -1:
+        raise _AuthRejected(env.message)
+    if env.status >= 100 or resp.status_code >= 500:
+        raise _Transient(f"HTTP {resp.status_code} status {env.status}: {env.message}")
+    if env.status == 0 and not isinstance(env.data, dict):
+        raise _Transient(f"HTTP {resp.status_code}: data is not an object")
+    return env
+
+
+def _err_code(env: Envelope) -> int | None:
+    """Return ``data.errorMsg.errCode`` when the error envelope carries one."""
+    if not isinstance(env.data, dict):
+        return None
+    try:
+        error = ErrorDataSchema().load(env.data).get("errorMsg")
+    except ValidationError:
+        return None
+    return error.get("errCode") if error else None
+
+
+def _data(env: Envelope, what: str) -> dict[str, Any]:
+    """Return the data of a successful envelope, or raise the matching Linkis error."""
+    if env.status == 0:
+        data: dict[str, Any] = env.data
+        return data
+    code = _err_code(env)
+    message = f"Linkis {what} failed (status {env.status}): {env.message}"
+    if code == QUEUE_FULL:
+        raise LinkisUnavailable(message, code)
+    raise LinkisError(message, code)
+
+
+def _load(schema: Schema, data: Mapping[str, Any], what: str) -> Any:
+    """Validate a reply's data; a shape we cannot read is a protocol error, not a retry."""
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise LinkisError(f"unexpected Linkis {what} reply: {exc.messages}") from None
+
+
+def _match_source(tasks: list[dict[str, Any]], tag: Mapping[str, str]) -> JobInfo | None:
+    """Return the first history row whose ``sourceJson`` holds every ``tag`` item."""
+    for raw in tasks:
+        try:
+            source_json = TaskSourceSchema().load(raw).get("sourceJson")
+            source = json.loads(source_json) if source_json else {}
+        except (ValidationError, ValueError):
+            continue
+        if isinstance(source, dict) and all(str(source.get(k)) == v for k, v in tag.items()):
+            info: JobInfo = _load(TaskSchema(), raw, "history")
+            return info
+    return None
