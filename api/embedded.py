@@ -68,7 +68,7 @@ def running_worker(celery_app: Celery, concurrency: int = 8) -> Iterator[Any]:
         without_mingle=True,
         without_gossip=True,
         hostname=f"embedded-{os.getpid()}@localhost",
-        ready_callback=ready.set,
+        ready_callback=lambda *_: ready.set(),
         loglevel="WARNING",
     )
     thread = threading.Thread(target=worker.start, name="flowexec-worker", daemon=True)

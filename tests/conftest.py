@@ -1,0 +1,125 @@
+"""Shared fixtures: real MariaDB and Redis (from FLOWEXEC_TEST_*), the local gateway, apps.
+
+In CI (``CI=true``) a missing MariaDB or Redis fails the tests that need it; elsewhere they
+are skipped with the command that starts the service.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import sqlalchemy as sa
+
+DATABASE_URL = os.environ.get("FLOWEXEC_TEST_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
+REDIS_URL = os.environ.get("FLOWEXEC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TOKEN = "test-token"
+TABLES = ("flowexec_node_run", "flowexec_execution", "flowexec_flow_version",
+          "dss_workflow_execute_info", "dss_workflow_task")
+
+START_HINTS = {
+    "MariaDB": "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd",
+    "Redis": 'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no',
+}
+
+
+def _unavailable(service: str, exc: Exception) -> None:
+    message = f"{service} is not reachable ({exc}); start it with: {START_HINTS[service]}"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def mysql_url() -> str:
+    engine = sa.create_engine(DATABASE_URL)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:
+        _unavailable("MariaDB", exc)
+    finally:
+        engine.dispose()
+    return DATABASE_URL
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except Exception as exc:
+        _unavailable("Redis", exc)
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def migrated_mysql(mysql_url: str) -> str:
+    """Drop flowexec's tables and build the schema with the migrations (never create_all)."""
+    from flask_migrate import upgrade
+
+    from api import create_app
+    from api import migrations_dir
+
+    engine = sa.create_engine(mysql_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("SET FOREIGN_KEY_CHECKS=0"))
+        for table in (*TABLES, "alembic_version"):
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+        conn.execute(sa.text("SET FOREIGN_KEY_CHECKS=1"))
+    engine.dispose()
+    app = create_app({"database_url": mysql_url, "broker_url": "memory://"})
+    with app.app_context():
+        upgrade(directory=migrations_dir())
+    return mysql_url
+
+
+def truncate(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("SET FOREIGN_KEY_CHECKS=0"))
+        for table in TABLES:
+            conn.execute(sa.text(f"TRUNCATE TABLE {table}"))
+        conn.execute(sa.text("SET FOREIGN_KEY_CHECKS=1"))
+    engine.dispose()
+
+
+@pytest.fixture
+def clean_mysql(migrated_mysql: str) -> str:
+    """An empty schema: worker threads commit on their own connections, so truncate."""
+    truncate(migrated_mysql)
+    return migrated_mysql
+
+
+@pytest.fixture
+def clean_redis(redis_url: str) -> str:
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    client.close()
+    return redis_url
+
+
+@pytest.fixture
+def gateway(tmp_path: Path) -> Iterator[Any]:
+    """The local Linkis gateway over real HTTP on a loopback port."""
+    from flowexec.linkis.gateway import create_gateway
+    from flowexec.linkis.gateway import serve_gateway
+
+    server = serve_gateway(create_gateway(tmp_path / "gateway", faults_enabled=True), "127.0.0.1", 0)
+    yield server
+    server.shutdown()
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.fixture
+def examples() -> Path:
+    return EXAMPLES
