@@ -37,6 +37,7 @@ from flask import Response
 from flask import current_app
 from flask import g
 from flask import request
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer
 from werkzeug.serving import make_server
@@ -372,10 +373,8 @@ def parse_submit(body: Any) -> SubmitRequest:
     run_type = content.get("runType") or labels.get("codeType")
     if not run_type or not isinstance(run_type, str):
         raise Refusal("runType or codeType is required", 20009)
-    params = body.get("params") if isinstance(body.get("params"), dict) else {}
-    configuration = (
-        params.get("configuration") if isinstance(params.get("configuration"), dict) else {}
-    )
+    params = _dict(body.get("params"))
+    configuration = _dict(params.get("configuration"))
     return SubmitRequest(
         code=code, run_type=run_type, labels=labels,
         variables=_dict(params.get("variable")), runtime=_dict(configuration.get("runtime")),
@@ -575,7 +574,7 @@ class Gateway:
     # -- auth --
 
     def authenticate(
-        self, headers: Mapping[str, str], cookies: Mapping[str, str]
+        self, headers: Headers | Mapping[str, str], cookies: Mapping[str, str]
     ) -> tuple[str | None, bool]:
         """Return (user, is_admin_token) from token headers or cookies, or a session cookie."""
         code, user = headers.get("Token-Code"), headers.get("Token-User")

@@ -46,7 +46,7 @@ class ResultPage:
     rows: tuple[tuple[str | None, ...], ...]
 
 
-class LooseInt(fields.Field):
+class LooseInt(fields.Field[int | None]):
     """An integer sent as a JSON number or a numeric string (``taskID``, ``errCode``)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int | None:
@@ -63,7 +63,7 @@ class LooseInt(fields.Field):
         raise ValidationError("Not an integer.")
 
 
-class LooseFloat(fields.Field):
+class LooseFloat(fields.Field[float | None]):
     """A fraction sent as a number, a numeric string or a percentage (``progress``)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float | None:
@@ -95,7 +95,7 @@ def _parse_fraction(text: str) -> float | None:
         raise ValidationError("Not a number.") from exc
 
 
-class LogText(fields.Field):
+class LogText(fields.Field[str]):
     """A log sent as the four level slots (``[3]`` is ALL) or as one string; yields the ALL text."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
@@ -179,7 +179,8 @@ class ProgressSchema(_Reply):
 
     @post_load
     def make(self, data: dict[str, Any], **kwargs: Any) -> float | None:
-        return data["progress"]
+        progress: float | None = data["progress"]
+        return progress
 
 
 class LogSchema(_Reply):
