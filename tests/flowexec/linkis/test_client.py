@@ -132,7 +132,8 @@ def test_log_pages_follow_the_cursor(client: LinkisClient) -> None:
     ref = client.submit(shell(code))
     wait_terminal(client, ref)
 
-    lines, cursor = [], 1
+    lines: list[str] = []
+    cursor = 1
     while True:
         page = client.log(ref, from_line=cursor, size=100)
         if not page.lines:
