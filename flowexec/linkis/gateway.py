@@ -269,6 +269,7 @@ class History:
 
     def __init__(self, path: Path) -> None:
         self._lock = threading.Lock()
+        self._closed = False
         self._conn = sqlite3.connect(
             str(path), check_same_thread=False, isolation_level=None, timeout=30
         )
@@ -288,8 +289,12 @@ class History:
             return int(cur.lastrowid or 0)
 
     def update(self, task_id: int, **values: Any) -> None:
+        """Update a row; after ``close`` (a job thread outliving shutdown) this does nothing."""
         sets = ", ".join(f"{k} = ?" for k in values)
         with self._lock:
+            if self._closed:
+                logger.warning("gateway history closed, dropping update task_id=%s", task_id)
+                return
             self._conn.execute(
                 f"UPDATE task SET {sets} WHERE task_id = ?", (*values.values(), task_id)
             )
@@ -320,6 +325,7 @@ class History:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._conn.close()
 
 

@@ -17,6 +17,8 @@ from flowexec.errors import LinkisJobNotFound
 from flowexec.errors import LinkisUnavailable
 from flowexec.linkis.client import LinkisClient
 from flowexec.linkis.gateway import GatewayServer
+from flowexec.linkis.gateway import create_gateway
+from flowexec.linkis.gateway import serve_gateway
 from flowexec.linkis.port import JobRef
 from flowexec.linkis.port import JobSpec
 from tests.flowexec.linkis.conftest import process_alive
@@ -334,3 +336,17 @@ def test_progress_of_a_running_job(client: LinkisClient) -> None:
     assert client.progress(ref) == 0.5
     client.kill(ref)
     assert client.progress(ref) == 1.0
+
+
+def test_full_queue_is_unavailable_with_12001(tmp_path: Path) -> None:
+    server = serve_gateway(create_gateway(tmp_path, max_queued_per_group=0))
+    try:
+        with (
+            LinkisClient(server.url, backoff=0.01) as linkis,
+            pytest.raises(LinkisUnavailable) as raised,
+        ):
+            linkis.submit(shell("true"))
+    finally:
+        server.shutdown()
+
+    assert raised.value.err_code == 12001
