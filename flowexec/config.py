@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from collections.abc import Mapping
@@ -98,8 +99,15 @@ class Settings:
 
 def _positive(raw: str) -> float:
     value = float(raw)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"must be a positive number, got {raw}")
+    return value
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
     if value <= 0:
-        raise ValueError(f"must be positive, got {raw}")
+        raise ValueError(f"must be a positive integer, got {raw}")
     return value
 
 
@@ -117,10 +125,10 @@ _VARIABLES: dict[str, tuple[str, Any]] = {
     "FLOWEXEC_TOKEN": ("token", str),
     "FLOWEXEC_ADMINS": ("admins", _names),
     "FLOWEXEC_PROXY_USER_HEADER": ("proxy_user_header", str),
-    "FLOWEXEC_MAX_BODY": ("max_body", lambda raw: int(_positive(raw))),
+    "FLOWEXEC_MAX_BODY": ("max_body", _positive_int),
     "FLOWEXEC_GATEWAY_USERS": ("gateway_users", lambda raw: _pairs(raw, ":")),
     "FLOWEXEC_GATEWAY_TOKENS": ("gateway_tokens", lambda raw: _pairs(raw, "=")),
-    "FLOWEXEC_VISIBILITY_TIMEOUT": ("visibility_timeout", lambda raw: int(_positive(raw))),
+    "FLOWEXEC_VISIBILITY_TIMEOUT": ("visibility_timeout", _positive_int),
 }
 
 #: The documented variables, for the README check.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -249,15 +250,18 @@ def topological_order(keys: list[str], parents: Mapping[str, list[str]]) -> list
     for key in keys:
         for parent in parents[key]:
             children[parent].append(key)
-    ready = [key for key in keys if indegree[key] == 0]
+    # A heap of input positions keeps the order stable: among ready nodes, earliest first.
+    position = {key: i for i, key in enumerate(keys)}
+    ready = [position[key] for key in keys if indegree[key] == 0]
+    heapq.heapify(ready)
     order: list[str] = []
     while ready:
-        key = ready.pop()
+        key = keys[heapq.heappop(ready)]
         order.append(key)
-        for child in reversed(children[key]):
+        for child in children[key]:
             indegree[child] -= 1
             if indegree[child] == 0:
-                ready.append(child)
+                heapq.heappush(ready, position[child])
     if len(order) != len(keys):
         remaining = [k for k in keys if indegree[k] > 0]
         raise InvalidFlow("cycle: " + " -> ".join(find_cycle(remaining, parents)))

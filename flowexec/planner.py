@@ -171,7 +171,7 @@ def flow_variables(props: Mapping[str, str], overrides: Mapping[str, Any], today
         "run_today_h_std": after.strftime("%Y-%m-%d %H"),
         "run_today_hour_std": after.strftime("%Y-%m-%d %H"),
     }
-    return {**merged, **derived}
+    return {**merged, **derived, **{str(k): str(v) for k, v in overrides.items()}}
 
 
 def _parse_day(text: str | None) -> date | None:

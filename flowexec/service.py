@@ -472,7 +472,7 @@ def job_spec(node: NodeRun, task: WorkflowTask, settings: Settings) -> JobSpec:
     spec = json.loads(node.spec or "{}")
     configuration = spec.get("configuration") or {}
     variables = {str(k): str(v) for k, v in (spec.get("variables") or {}).items()}
-    user = settings.linkis_user or task.um_user or "hadoop"
+    user = linkis_user(task, settings)
     params = json.loads(task.params or "{}")
     code = planner.render(spec.get("code") or "", variables)
     source = json.loads(task.script_path or "{}") if (task.script_path or "").startswith("{") else {}
@@ -487,7 +487,15 @@ def job_spec(node: NodeRun, task: WorkflowTask, settings: Settings) -> JobSpec:
     )
 
 
-def submit_node(claimed: Claimed, linkis: Linkis, settings: Settings) -> list[Action]:
+LinkisFor = Callable[[str], Linkis]
+
+
+def linkis_user(task: WorkflowTask, settings: Settings) -> str:
+    """The Linkis user a node's job runs as: the configured one, else the submitter."""
+    return settings.linkis_user or task.um_user or "hadoop"
+
+
+def submit_node(claimed: Claimed, linkis_for: LinkisFor, settings: Settings) -> list[Action]:
     """Submit a claimed node's job and record its ids at once (-> Running).
 
     Crash window: between Linkis accepting the job and the commit below, a crash leaves the
@@ -495,7 +503,7 @@ def submit_node(claimed: Claimed, linkis: Linkis, settings: Settings) -> list[Ac
     """
     assert claimed.spec is not None
     try:
-        ref = linkis.submit(claimed.spec)
+        ref = linkis_for(claimed.spec.user).submit(claimed.spec)
     except LinkisError as exc:
         if isinstance(exc, LinkisUnavailable):
             raise
@@ -544,11 +552,12 @@ class PollResult:
     actions: list[Action]
 
 
-def poll_node(node_id: int, linkis: Linkis, settings: Settings) -> PollResult:
+def poll_node(node_id: int, linkis_for: LinkisFor, settings: Settings) -> PollResult:
     """Ask Linkis how a running node's job is doing; complete the node when it has ended."""
-    node = in_transaction(lambda s: repo.get_node(s, node_id))
+    node, task = in_transaction(lambda s: _node_and_task(s, node_id))
     if node.state != NodeState.RUNNING.value or node.linkis_task_id is None:
         return PollResult(None, [])
+    linkis = linkis_for(linkis_user(task, settings))
     ref = JobRef(node.linkis_exec_id or "", int(node.linkis_task_id))
     status = linkis.status(ref)
     if not status.terminal:
@@ -565,6 +574,11 @@ def poll_node(node_id: int, linkis: Linkis, settings: Settings) -> PollResult:
     actions = finish_node(node_id, outcome, [NodeState.RUNNING], error=error,
                           log_path=info.log_path, result_location=info.result_location, progress=1.0)
     return PollResult(None, actions)
+
+
+def _node_and_task(session: Session, node_id: int) -> tuple[NodeRun, WorkflowTask]:
+    node = repo.get_node(session, node_id)
+    return node, repo.get_task(session, node.task_id)
 
 
 def _note_poll(node_id: int, countdown: float, progress: float | None) -> None:
@@ -749,3 +763,9 @@ def execution_nodes(task_id: int) -> tuple[WorkflowTask, Execution, Sequence[Nod
 
     return in_transaction(work)
 
+
+
+def node_linkis_user(node_id: int, settings: Settings) -> str:
+    """Return the Linkis user a node's job runs as."""
+    _, task = in_transaction(lambda s: _node_and_task(s, node_id))
+    return linkis_user(task, settings)

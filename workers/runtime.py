@@ -16,25 +16,27 @@ EXTENSION = "flowexec"
 
 @dataclass
 class Runtime:
-    """Per-app state: one pooled Linkis client per process, made on first use."""
+    """Per-app state: pooled Linkis clients, one per Linkis user, made on first use.
+
+    Linkis shows a job's status and history only to the user it runs as (``Token-User``),
+    so each user's jobs are followed with that user's client.
+    """
 
     settings: Settings
-    _linkis: Linkis | None = None
+    _clients: dict[str, Linkis] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    @property
-    def linkis(self) -> Linkis:
+    def linkis_for(self, user: str) -> Linkis:
         with self._lock:
-            if self._linkis is None:
+            if user not in self._clients:
                 from flowexec.linkis.client import LinkisClient
 
                 if not self.settings.linkis_url:
                     raise RuntimeError("FLOWEXEC_LINKIS_URL is not set and no local gateway runs")
-                self._linkis = LinkisClient(
-                    self.settings.linkis_url, token=self.settings.linkis_token,
-                    user=self.settings.linkis_user or "hadoop",
+                self._clients[user] = LinkisClient(
+                    self.settings.linkis_url, token=self.settings.linkis_token, user=user
                 )
-            return self._linkis
+            return self._clients[user]
 
 
 def runtime() -> Runtime:

@@ -31,7 +31,7 @@ def run_node(self: Task, node_run_id: int) -> None:
     claimed, actions = service.start_node(node_run_id, settings)
     if claimed is not None and claimed.spec is not None:
         try:
-            actions += service.submit_node(claimed, runtime().linkis, settings)
+            actions += service.submit_node(claimed, runtime().linkis_for, settings)
         except LinkisUnavailable as exc:
             # Back to Queued first, so the retried message (or the reconciler) can claim it.
             service.release_node(node_run_id)
@@ -45,7 +45,7 @@ def poll_node(self: Task, node_run_id: int) -> None:
     """Poll a running node's job; not finished means retry later, never wait here."""
     rt = runtime()
     try:
-        result = service.poll_node(node_run_id, rt.linkis, rt.settings)
+        result = service.poll_node(node_run_id, rt.linkis_for, rt.settings)
     except LinkisUnavailable as exc:
         log.warning("poll retried node_id=%s error=%s", node_run_id, exc)
         raise self.retry(countdown=rt.settings.poll_max) from exc
@@ -65,7 +65,8 @@ def poll_node(self: Task, node_run_id: int) -> None:
 def kill_job(node_run_id: int, exec_id: str, task_id: int) -> None:
     """Kill a cancelled node's Linkis job (safe to repeat)."""
     if task_id:
-        runtime().linkis.kill(JobRef(exec_id, task_id))
+        rt = runtime()
+        rt.linkis_for(service.node_linkis_user(node_run_id, rt.settings)).kill(JobRef(exec_id, task_id))
         log.info("linkis job killed node_id=%s task_id=%s", node_run_id, task_id)
 
 

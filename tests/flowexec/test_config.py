@@ -219,22 +219,12 @@ def test_poll_min_equal_to_poll_max_is_fine():
     assert s.poll_min == s.poll_max == 2.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG config: FLOWEXEC_MAX_BODY / FLOWEXEC_VISIBILITY_TIMEOUT use int(_positive(raw)), "
-    "so '0.5' passes the positivity check and is truncated to 0",
-)
 @pytest.mark.parametrize("name", ["FLOWEXEC_MAX_BODY", "FLOWEXEC_VISIBILITY_TIMEOUT"])
 def test_fraction_below_one_is_not_a_positive_integer(name):
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: "0.5"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG config._positive: float('nan') <= 0 is False, so 'nan' is accepted as a positive "
-    "number (and NaN also slips past the poll_min/poll_max check)",
-)
 @pytest.mark.parametrize("name", ["FLOWEXEC_POLL_MIN", "FLOWEXEC_RECONCILE_EVERY"])
 def test_nan_is_not_positive(name):
     with pytest.raises(ConfigError, match=name):

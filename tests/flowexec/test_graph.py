@@ -631,11 +631,6 @@ def test_flow_is_frozen():
         flow.node("a").code = "rm -rf /"  # type: ignore[misc]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG graph.topological_order: docstring says 'stable in input order' but initial roots "
-    "are popped from the end of the ready list, so independent nodes come out reversed",
-)
 def test_topological_order_keeps_an_already_sorted_input():
     assert graph.topological_order(["a", "b", "c"], {"a": [], "b": [], "c": []}) == [
         "a",

@@ -481,12 +481,6 @@ def test_overrides_win_over_props_and_are_strings():
     assert_derived(out, "20240229", hours)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG planner.flow_variables: derived date variables are merged after the request "
-    "overrides, so an override of run_today_h is dropped although the docstring says overrides "
-    "win (and dss-api.md §3.6 puts request params.variable last)",
-)
 def test_override_of_a_derived_variable_wins():
     out = planner.flow_variables({}, {"run_today_h": "2025010112"}, date(2025, 6, 1))
     assert out["run_today_h"] == "2025010112"
