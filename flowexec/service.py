@@ -446,12 +446,18 @@ def _emit(session: Session, execution: Execution, changes: Sequence[Change]) -> 
         )
 
 
+def _lock_node(session: Session, node_id: int) -> tuple[NodeRun, Execution]:
+    """Lock the node's execution, then read the node: its state is current under the lock."""
+    task_id = repo.get_node(session, node_id).task_id
+    execution = repo.lock_execution(session, task_id)
+    return repo.get_node(session, node_id), execution
+
+
 def start_node(node_id: int, settings: Settings) -> tuple[Claimed | None, list[Action]]:
     """Claim a queued node (Queued -> Submitting); control nodes complete at once."""
 
     def work(session: Session) -> tuple[Claimed | None, list[Action]]:
-        node = repo.get_node(session, node_id)
-        execution = repo.lock_execution(session, node.task_id)
+        node, execution = _lock_node(session, node_id)
         at = now()
         if not repo.cas_node(session, node_id, [NodeState.QUEUED], NodeState.SUBMITTING,
                              attempt=NodeRun.attempt + 1, started_at=at, updated_at=at):
@@ -459,7 +465,7 @@ def start_node(node_id: int, settings: Settings) -> tuple[Claimed | None, list[A
             return None, []
         _emit(session, execution, [Change(node.node_key, NodeState.QUEUED, NodeState.SUBMITTING)])
         if node.kind != NodeKind.LINKIS.value:
-            return None, _complete(session, execution, node, NodeState.SUCCEED, [NodeState.SUBMITTING])
+            return None, _complete(session, execution, node, NodeState.SUBMITTING, NodeState.SUCCEED)
         task = repo.get_task(session, node.task_id)
         spec = job_spec(node, task, settings)
         return Claimed(node_id, node.task_id, node.attempt + 1, spec), []
@@ -513,8 +519,7 @@ def submit_node(claimed: Claimed, linkis_for: LinkisFor, settings: Settings) -> 
 
 def record_submission(node_id: int, ref: JobRef, settings: Settings) -> list[Action]:
     def work(session: Session) -> list[Action]:
-        node = repo.get_node(session, node_id)
-        execution = repo.lock_execution(session, node.task_id)
+        node, execution = _lock_node(session, node_id)
         at = now()
         countdown = planner.poll_countdown(0, settings.poll_min, settings.poll_max)
         if repo.cas_node(session, node_id, [NodeState.SUBMITTING], NodeState.RUNNING,
@@ -535,8 +540,7 @@ def release_node(node_id: int) -> None:
     """Hand a node whose submission failed transiently back to the queue (Submitting -> Queued)."""
 
     def work(session: Session) -> None:
-        node = repo.get_node(session, node_id)
-        execution = repo.lock_execution(session, node.task_id)
+        node, execution = _lock_node(session, node_id)
         if repo.cas_node(session, node_id, [NodeState.SUBMITTING], NodeState.QUEUED,
                          attempt=NodeRun.attempt - 1, queued_at=now(), updated_at=now()):
             _emit(session, execution, [Change(node.node_key, NodeState.SUBMITTING, NodeState.QUEUED)])
@@ -601,9 +605,12 @@ def finish_node(
     """Record a node's end and queue what it unblocked (one transaction)."""
 
     def work(session: Session) -> list[Action]:
-        node = repo.get_node(session, node_id)
-        execution = repo.lock_execution(session, node.task_id)
-        return _complete(session, execution, node, outcome, expected, **values)
+        node, execution = _lock_node(session, node_id)
+        old = NodeState(node.state)
+        if old not in expected:
+            log.info("completion lost node_id=%s state=%s outcome=%s", node_id, old, outcome)
+            return []
+        return _complete(session, execution, node, old, outcome, **values)
 
     return in_transaction(work)
 
@@ -618,15 +625,14 @@ def _complete(
     session: Session,
     execution: Execution,
     node: NodeRun,
+    old: NodeState,
     outcome: NodeState,
-    expected: Sequence[NodeState],
     **values: Any,
 ) -> list[Action]:
+    """Move a node (locked, in ``old``) to its outcome and do what follows, in the caller's transaction."""
     at = now()
-    old = NodeState(node.state)
-    if old not in expected or not repo.cas_node(session, node.id, expected, outcome,
-                                                  finished_at=at, updated_at=at, **values):
-        log.info("completion lost node_id=%s state=%s outcome=%s", node.id, node.state, outcome)
+    if not repo.cas_node(session, node.id, [old], outcome, finished_at=at, updated_at=at, **values):
+        log.info("completion lost node_id=%s state=%s outcome=%s", node.id, old, outcome)
         return []
     execution.settled_nodes += 1
     changes = [Change(node.node_key, old, outcome)]
@@ -756,7 +762,7 @@ def execution_nodes(task_id: int) -> tuple[WorkflowTask, Execution, Sequence[Nod
 
     def work(session: Session) -> tuple[WorkflowTask, Execution, Sequence[NodeRun]]:
         task = repo.get_task(session, task_id)
-        execution = session.get(Execution, task_id)
+        execution = session.get(Execution, task_id, populate_existing=True)
         if execution is None:
             raise NotFound(f"execution {task_id} not found")
         return task, execution, repo.all_nodes(session, task_id)

@@ -40,6 +40,7 @@ from flask import request
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer
+from werkzeug.serving import WSGIRequestHandler
 from werkzeug.serving import make_server
 
 from flowexec.linkis.port import DEFAULT_ENGINE_VERSIONS
@@ -1516,9 +1517,16 @@ class GatewayServer:
         gateway_of(self.app).close()
 
 
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: an embedded gateway must not write over the caller's output."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+
 def serve_gateway(app: Flask, host: str = "127.0.0.1", port: int = 0) -> GatewayServer:
     """Serve the app on a thread (port 0 picks a free port; see ``.url``)."""
-    server = make_server(host, port, app, threaded=True)
+    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                               name="linkis-gateway", daemon=True)  # fmt: skip
     thread.start()

@@ -35,7 +35,7 @@ def lock_execution(session: Session, task_id: int) -> Execution:
 
 
 def get_task(session: Session, task_id: int) -> WorkflowTask:
-    row = session.get(WorkflowTask, task_id)
+    row = session.get(WorkflowTask, task_id, populate_existing=True)
     if row is None:
         raise NotFound(f"task {task_id} not found")
     return row
