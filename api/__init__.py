@@ -30,8 +30,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
         SQLALCHEMY_DATABASE_URI=settings.sqlalchemy_url,
         SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings.sqlalchemy_url),
         MAX_CONTENT_LENGTH=settings.max_body,
-        JSON_SORT_KEYS=False,
     )
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # DSS's web reads the lists in order
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
