@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import random
 
-from celery import shared_task
 from celery import Task
+from celery import shared_task
 
 from flowexec import service
 from flowexec.errors import LinkisUnavailable
@@ -36,7 +36,7 @@ def run_node(self: Task, node_run_id: int) -> None:
             # Back to Queued first, so the retried message (or the reconciler) can claim it.
             service.release_node(node_run_id)
             log.warning("submit retried node_id=%s error=%s", node_run_id, exc)
-            raise self.retry(exc=exc, countdown=_backoff(self.request.retries, settings.poll_max))
+            raise self.retry(exc=exc, countdown=_backoff(self.request.retries, settings.poll_max)) from exc
     dispatch.send(actions)
 
 

@@ -67,12 +67,12 @@ def test_terminal_node_states_have_no_exits(terminal):
 
 def test_state_sets_partition_the_node_states():
     assert state.NODE_TERMINAL == TERMINAL
-    assert state.NODE_FAILED == {N.FAILED, N.CANCELLED, N.TIMEOUT}
+    assert {N.FAILED, N.CANCELLED, N.TIMEOUT} == state.NODE_FAILED
     assert state.NODE_FAILED < state.NODE_TERMINAL
     assert state.NODE_UNSETTLED == state.NODE_UNSTARTED | state.NODE_ACTIVE
     assert not state.NODE_UNSTARTED & state.NODE_ACTIVE
     assert not state.NODE_UNSETTLED & state.NODE_TERMINAL
-    assert state.NODE_UNSETTLED | state.NODE_TERMINAL == set(N)
+    assert set(N) == state.NODE_UNSETTLED | state.NODE_TERMINAL
 
 
 def test_every_unsettled_node_can_still_end():
@@ -173,7 +173,7 @@ def test_run_transitions_go_forward_only(pair):
 
 def test_every_unfinished_run_can_end_each_way():
     for old in set(R) - RUN_TERMINAL:
-        assert RUN_TERMINAL <= state.RUN_TRANSITIONS[old]
+        assert state.RUN_TRANSITIONS[old] >= RUN_TERMINAL
 
 
 def test_str_is_the_stored_spelling():
