@@ -58,7 +58,6 @@ from flowexec.state import NODE_UNSTARTED
 from flowexec.state import NodeState
 from flowexec.state import RunState
 from flowexec.state import run_transition
-from flowexec.state import sources
 from flowexec.store import repository as repo
 from flowexec.store.db import db
 from flowexec.store.models import Execution
@@ -728,6 +727,26 @@ def cancel_execution(task_id: int) -> list[Action]:
         _emit(session, execution, changes)
         if execution.settled_nodes >= execution.total_nodes:
             _finalize(session, execution)
+        return actions
+
+    return in_transaction(work)
+
+
+def cancel_node(task_id: int, node_key: str) -> list[Action]:
+    """Kill one node: it ends Cancelled (its job killed), and the failure policy decides the rest."""
+
+    def work(session: Session) -> list[Action]:
+        execution = repo.lock_execution(session, task_id)
+        rows = repo.nodes_by_key(session, task_id, [node_key])
+        if not rows:
+            raise NotFound(f"execution {task_id} has no node {node_key!r}")
+        node = rows[0]
+        old = NodeState(node.state)
+        if old not in NODE_UNSTARTED | {NodeState.SUBMITTING, NodeState.RUNNING}:
+            return []
+        actions = _complete(session, execution, node, old, NodeState.CANCELLED, error="cancelled by user")
+        if old is NodeState.RUNNING and node.linkis_task_id:
+            actions.append(KillJob(node.id, node.linkis_exec_id or "", int(node.linkis_task_id)))
         return actions
 
     return in_transaction(work)
