@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import heapq
 import json
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from enum import Enum
 from typing import Any
 
@@ -112,8 +114,23 @@ def script_names(doc: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def parse_flow(doc: Any, scripts: Mapping[str, str] | None = None) -> Flow:
-    """Validate a DSS flow document and return its DAG, nodes in topological order."""
+#: Finds a child flow by its ``embeddedFlowId``: its document and scripts, or None if unknown.
+Resolver = Callable[[str], "tuple[Any, Mapping[str, str]] | None"]
+MAX_SUBFLOW_DEPTH = 8
+
+
+def parse_flow(
+    doc: Any, scripts: Mapping[str, str] | None = None, resolve: Resolver | None = None, _depth: int = 0
+) -> Flow:
+    """Validate a DSS flow document and return its DAG, nodes in topological order.
+
+    A subflow node whose child flow is known (embedded in the node or the document, or found by
+    ``resolve``) is flattened: the node stays as an empty entry node, the child's nodes follow it
+    under keys ``<subflow>/<child>``, and the child's last nodes lead to the subflow's children.
+    An unknown child flow leaves a ``SUBFLOW`` node, which is skipped, as in DSS.
+    """
+    if _depth > MAX_SUBFLOW_DEPTH:
+        raise InvalidFlow(f"subflows nested deeper than {MAX_SUBFLOW_DEPTH} (does a flow contain itself?)")
     if not isinstance(doc, Mapping):
         raise InvalidFlow("flow must be a JSON object with 'nodes' and 'edges'")
     raw_nodes = doc.get("nodes")
@@ -126,6 +143,10 @@ def parse_flow(doc: Any, scripts: Mapping[str, str] | None = None) -> Flow:
             raise InvalidFlow(f"duplicate node id {node.key!r}")
         by_key[node.key] = node
     parents = _parse_edges(doc.get("edges", []), by_key)
+    for subflow in [n for n in nodes if n.kind is NodeKind.SUBFLOW]:
+        child = _child_flow(doc, raw_nodes, subflow, scripts or {}, resolve, _depth)
+        if child is not None:
+            _flatten(subflow, child, by_key, parents)
     order = topological_order(list(by_key), parents)
     children: dict[str, list[str]] = {key: [] for key in by_key}
     for child in order:
@@ -137,6 +158,47 @@ def parse_flow(doc: Any, scripts: Mapping[str, str] | None = None) -> Flow:
         children={k: tuple(children[k]) for k in order},
         props=_parse_props(doc.get("props", [])),
     )
+
+
+def _child_flow(
+    doc: Mapping[str, Any],
+    raw_nodes: list[Any],
+    subflow: Node,
+    scripts: Mapping[str, str],
+    resolve: Resolver | None,
+    depth: int,
+) -> Flow | None:
+    raw = next(r for r in raw_nodes if isinstance(r, Mapping) and (r.get("id") or r.get("key")) == subflow.key)
+    content = raw.get("jobContent") if isinstance(raw.get("jobContent"), Mapping) else {}
+    embedded = content.get("embeddedFlow")
+    if embedded is None and subflow.embedded_flow_id is not None:
+        embedded = (doc.get("subflows") or {}).get(subflow.embedded_flow_id)
+    try:
+        if embedded is not None:
+            return parse_flow(embedded, scripts, resolve, depth + 1)
+        found = resolve(subflow.embedded_flow_id) if resolve and subflow.embedded_flow_id else None
+        return parse_flow(found[0], found[1], resolve, depth + 1) if found else None
+    except InvalidFlow as exc:
+        raise InvalidFlow(f"subflow {subflow.key!r}: {exc.message}") from None
+
+
+def _flatten(subflow: Node, child: Flow, by_key: dict[str, Node], parents: dict[str, list[str]]) -> None:
+    """Splice a child flow in place of its subflow node (which becomes the entry node)."""
+    prefix = f"{subflow.key}/"
+    entry = replace(subflow, kind=NodeKind.EMPTY)
+    by_key[subflow.key] = entry
+    leaves = [prefix + k for k in child.keys if not child.children[k]] or [subflow.key]
+    for key, node in child.by_key.items():
+        name = prefix + key
+        if name in by_key:
+            raise InvalidFlow(f"duplicate node id {name!r}")
+        by_key[name] = replace(node, key=name, title=f"{subflow.title}/{node.title}",
+                               disabled=node.disabled or subflow.disabled)
+        inner = [prefix + p for p in child.parents[key]]
+        parents[name] = inner or [subflow.key]
+    for key, ps in parents.items():
+        if subflow.key in ps and not key.startswith(prefix):
+            parents[key] = [p for p in ps if p != subflow.key] + leaves
 
 
 def _parse_node(raw: Any, index: int, scripts: Mapping[str, str]) -> Node:

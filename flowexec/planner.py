@@ -38,9 +38,10 @@ class NodePlan:
 
 @dataclass(frozen=True)
 class RunNodes:
-    """Dispatch ``run_node`` for these node runs, as one group."""
+    """Dispatch ``run_node`` for these node runs, as one group (after ``countdown`` seconds)."""
 
     node_ids: tuple[int, ...]
+    countdown: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,39 @@ def _running_parents(flow: Flow, skipped: frozenset[str]) -> dict[str, frozenset
         result[key] = frozenset(found)
         through[key] = result[key] if key in skipped else frozenset({key})
     return result
+
+
+@dataclass(frozen=True)
+class NodeLimits:
+    """Per-node retries, delay between attempts and timeout (seconds; 0 means none)."""
+
+    retries: int = 0
+    retry_delay: float = 0.0
+    timeout: float = 0.0
+
+
+LIMIT_KEYS = {"retries": "flowexec.retries", "retry_delay": "flowexec.retryDelay", "timeout": "flowexec.timeout"}
+
+
+def node_limits(special: Mapping[str, Any], defaults: NodeLimits) -> NodeLimits:
+    """Read a node's ``flowexec.*`` keys from ``configuration.special`` over the execution's defaults.
+
+    Unreadable or negative values raise ``ValueError`` naming the key.
+    """
+    values: dict[str, Any] = {}
+    for attr, key in LIMIT_KEYS.items():
+        raw = special.get(key)
+        if raw is None or raw == "":
+            values[attr] = getattr(defaults, attr)
+            continue
+        try:
+            number = int(raw) if attr == "retries" else float(raw)
+        except (TypeError, ValueError):
+            raise ValueError(f"{key} must be a number, got {raw!r}") from None
+        if number < 0 or number != number:
+            raise ValueError(f"{key} must not be negative, got {raw!r}")
+        values[attr] = number
+    return NodeLimits(**values)
 
 
 def roots(plans: Iterable[NodePlan]) -> tuple[str, ...]:

@@ -206,7 +206,22 @@ def load_flow(session: Session, flow_id: int, version: str | None) -> tuple[Flow
     if row is None:
         what = f"flow {flow_id}" + (f" version {version}" if version else "")
         raise NotFound(f"{what} is not registered")
-    return row, parse_flow(json.loads(row.definition), json.loads(row.scripts))
+    return row, parse_flow(json.loads(row.definition), json.loads(row.scripts), _resolver(session))
+
+
+def _resolver(session: Session) -> Callable[[str], tuple[Any, Mapping[str, str]] | None]:
+    """Find a subflow's child flow among the registered ones (its newest version)."""
+
+    def resolve(embedded_flow_id: str) -> tuple[Any, Mapping[str, str]] | None:
+        if not str(embedded_flow_id).isdigit():
+            return None
+        row = session.execute(
+            select(FlowVersion).where(FlowVersion.flow_id == int(embedded_flow_id))
+            .order_by(FlowVersion.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        return (json.loads(row.definition), json.loads(row.scripts)) if row else None
+
+    return resolve
 
 
 # ------------------------------------------------------------------------ submit
@@ -228,6 +243,7 @@ class ExecutionRequest:
     labels: Mapping[str, Any] = field(default_factory=dict)
     source: Mapping[str, Any] = field(default_factory=dict)
     submit_user: str | None = None
+    limits: planner.NodeLimits = planner.NodeLimits()
 
 
 @dataclass(frozen=True)
@@ -358,12 +374,14 @@ def _insert_nodes(
     rows = []
     for plan in plans:
         state = NodeState.QUEUED if plan.key in roots else plan.state
+        limits = _limits(flow, plan.key, request.limits)
         rows.append(
             {
                 "task_id": task_id, "node_key": plan.key, "title": plan.title[:128],
                 "job_type": plan.job_type[:128], "kind": plan.kind.value, "state": state.value,
                 "pending_parents": plan.pending_parents, "children": json.dumps(list(plan.children)),
-                "spec": _node_spec(flow, plan, variables), "attempt": 0, "retries_left": 0, "polls": 0,
+                "spec": _node_spec(flow, plan, variables, request.variables, limits), "attempt": 0,
+                "retries_left": limits.retries, "polls": 0,
                 "queued_at": at if state is NodeState.QUEUED else None,
                 "finished_at": at if state is NodeState.SKIPPED else None,
                 "updated_at": at, "version": 0,
@@ -377,15 +395,31 @@ def _insert_nodes(
     return list(ids)
 
 
-def _node_spec(flow: Flow, plan: planner.NodePlan, variables: Mapping[str, str]) -> str | None:
+def _limits(flow: Flow, key: str, defaults: planner.NodeLimits) -> planner.NodeLimits:
+    try:
+        return planner.node_limits(flow.node(key).configuration.get("special", {}), defaults)
+    except ValueError as exc:
+        raise InvalidRequest(f"node {key!r}: {exc}") from None
+
+
+def _node_spec(
+    flow: Flow,
+    plan: planner.NodePlan,
+    variables: Mapping[str, str],
+    overrides: Mapping[str, Any],
+    limits: planner.NodeLimits,
+) -> str | None:
     node = flow.node(plan.key)
     if node.kind is not NodeKind.LINKIS or plan.state is NodeState.SKIPPED:
         return None
-    merged = {**variables, **{k: str(v) for k, v in node.variables.items()}}
+    # Node variables override the flow's; the request's overrides win over both (DSS 3.6).
+    merged = {**variables, **{k: str(v) for k, v in node.variables.items()},
+              **{str(k): str(v) for k, v in overrides.items()}}
     return json.dumps(
         {
             "engine": node.engine, "runType": node.run_type, "code": node.code, "script": node.script,
             "variables": merged, "configuration": node.configuration, "title": node.title,
+            "timeout": limits.timeout, "retryDelay": limits.retry_delay,
         }
     )
 
@@ -520,10 +554,12 @@ def record_submission(node_id: int, ref: JobRef, settings: Settings) -> list[Act
     def work(session: Session) -> list[Action]:
         node, execution = _lock_node(session, node_id)
         at = now()
-        countdown = planner.poll_countdown(0, settings.poll_min, settings.poll_max)
+        timeout = float(json.loads(node.spec or "{}").get("timeout") or 0)
+        deadline = (node.started_at or at) + timedelta(seconds=timeout) if timeout > 0 else None
+        countdown = _until_deadline(planner.poll_countdown(0, settings.poll_min, settings.poll_max), deadline, at)
         if repo.cas_node(session, node_id, [NodeState.SUBMITTING], NodeState.RUNNING,
                          linkis_exec_id=ref.exec_id, linkis_task_id=ref.task_id, updated_at=at,
-                         polls=0, next_poll_at=at + timedelta(seconds=countdown)):
+                         polls=0, next_poll_at=at + timedelta(seconds=countdown), deadline_at=deadline):
             _emit(session, execution, [Change(node.node_key, NodeState.SUBMITTING, NodeState.RUNNING)])
             return [PollNode(node_id, countdown)]
         # The node was cancelled while we submitted: its job must not run on.
@@ -533,6 +569,13 @@ def record_submission(node_id: int, ref: JobRef, settings: Settings) -> list[Act
         return [KillJob(node_id, ref.exec_id, ref.task_id)]
 
     return in_transaction(work)
+
+
+def _until_deadline(countdown: float, deadline: datetime | None, at: datetime) -> float:
+    """Never sleep past a node's deadline: the poll after it is the one that times it out."""
+    if deadline is None:
+        return countdown
+    return max(0.0, min(countdown, (deadline - at).total_seconds()))
 
 
 def release_node(node_id: int) -> None:
@@ -562,9 +605,14 @@ def poll_node(node_id: int, linkis_for: LinkisFor, settings: Settings) -> PollRe
         return PollResult(None, [])
     linkis = linkis_for(linkis_user(task, settings))
     ref = JobRef(node.linkis_exec_id or "", int(node.linkis_task_id))
+    if node.deadline_at is not None and now() >= node.deadline_at:
+        return PollResult(None, time_out_node(node_id))
     status = linkis.status(ref)
     if not status.terminal:
-        countdown = planner.poll_countdown(node.polls + 1, settings.poll_min, settings.poll_max)
+        at = now()
+        countdown = _until_deadline(
+            planner.poll_countdown(node.polls + 1, settings.poll_min, settings.poll_max), node.deadline_at, at
+        )
         _note_poll(node_id, countdown, status.progress)
         return PollResult(countdown, [])
     info = linkis.history(ref.task_id)
@@ -577,6 +625,23 @@ def poll_node(node_id: int, linkis_for: LinkisFor, settings: Settings) -> PollRe
     actions = finish_node(node_id, outcome, [NodeState.RUNNING], error=error,
                           log_path=info.log_path, result_location=info.result_location, progress=1.0)
     return PollResult(None, actions)
+
+
+def time_out_node(node_id: int) -> list[Action]:
+    """End a running node past its deadline: Timeout (terminal, a failure) and kill its job."""
+
+    def work(session: Session) -> list[Action]:
+        node, execution = _lock_node(session, node_id)
+        if node.state != NodeState.RUNNING.value:
+            return []
+        timeout = json.loads(node.spec or "{}").get("timeout")
+        actions = _complete(session, execution, node, NodeState.RUNNING, NodeState.TIMEOUT,
+                            error=f"timed out after {timeout} s; Linkis job killed")
+        if node.linkis_task_id:
+            actions.append(KillJob(node.id, node.linkis_exec_id or "", int(node.linkis_task_id)))
+        return actions
+
+    return in_transaction(work)
 
 
 def _node_and_task(session: Session, node_id: int) -> tuple[NodeRun, WorkflowTask]:
@@ -630,6 +695,8 @@ def _complete(
 ) -> list[Action]:
     """Move a node (locked, in ``old``) to its outcome and do what follows, in the caller's transaction."""
     at = now()
+    if outcome is NodeState.FAILED and node.retries_left > 0 and not execution.cancel_requested:
+        return _retry(session, execution, node, old, values.get("error"), at)
     if not repo.cas_node(session, node.id, [old], outcome, finished_at=at, updated_at=at, **values):
         log.info("completion lost node_id=%s state=%s outcome=%s", node.id, old, outcome)
         return []
@@ -638,8 +705,7 @@ def _complete(
     actions: list[Action] = []
     if outcome in NODE_FAILED:
         execution.failed_nodes += 1
-        if execution.failure_policy == "fail_fast":
-            actions += _cancel_rest(session, execution, changes, at)
+        actions += _apply_policy(session, execution, node, changes, at)
     elif not execution.cancel_requested:
         ready = _release_children(session, execution, node, changes, at)
         if ready:
@@ -648,6 +714,61 @@ def _complete(
     if execution.settled_nodes >= execution.total_nodes:
         _finalize(session, execution)
     return actions
+
+
+def _retry(
+    session: Session, execution: Execution, node: NodeRun, old: NodeState, error: str | None, at: datetime
+) -> list[Action]:
+    """Send a failed attempt back to the queue, to run again after the node's retry delay."""
+    delay = float(json.loads(node.spec or "{}").get("retryDelay") or 0)
+    if not repo.cas_node(session, node.id, [old], NodeState.QUEUED, retries_left=NodeRun.retries_left - 1,
+                         error=f"attempt {node.attempt} failed: {error or 'unknown error'}",
+                         queued_at=at + timedelta(seconds=delay), updated_at=at, linkis_exec_id=None,
+                         linkis_task_id=None, next_poll_at=None, deadline_at=None, polls=0):
+        return []
+    log.info("node retried node_id=%s attempt=%s delay=%s", node.id, node.attempt, delay)
+    _emit(session, execution, [Change(node.node_key, old, NodeState.QUEUED)])
+    return [RunNodes((node.id,), countdown=delay)]
+
+
+def _apply_policy(
+    session: Session, execution: Execution, node: NodeRun, changes: list[Change], at: datetime
+) -> list[Action]:
+    """What a node's failure does to the rest of its execution."""
+    if execution.cancel_requested or execution.failure_policy == "fail_fast":
+        return _cancel_rest(session, execution, changes, at)
+    if execution.failure_policy == "finish_running":
+        _cancel_unstarted(session, execution, changes, at)
+        return []
+    _skip_downstream(session, execution, node, changes, at)
+    return []
+
+
+def _cancel_unstarted(session: Session, execution: Execution, changes: list[Change], at: datetime) -> None:
+    rows = repo.nodes_in(session, execution.task_id, NODE_UNSTARTED, lock=True)
+    repo.set_nodes(session, [r.id for r in rows], NodeState.CANCELLED, finished_at=at, updated_at=at,
+                   error="cancelled: another node failed; running nodes were let finish")
+    changes += [Change(r.node_key, NodeState(r.state), NodeState.CANCELLED) for r in rows]
+    execution.settled_nodes += len(rows)
+
+
+def _skip_downstream(
+    session: Session, execution: Execution, node: NodeRun, changes: list[Change], at: datetime
+) -> None:
+    """Continue: every node downstream of a failed one is Skipped, "upstream failed"."""
+    skipped: list[NodeRun] = []
+    seen: set[str] = set()
+    frontier = repo.children_of(node)
+    while frontier:
+        rows = [r for r in repo.nodes_by_key(session, execution.task_id, frontier) if r.node_key not in seen]
+        seen.update(r.node_key for r in rows)
+        pending = [r for r in rows if r.state == NodeState.PENDING.value]
+        skipped += pending
+        frontier = [key for r in pending for key in repo.children_of(r) if key not in seen]
+    repo.set_nodes(session, [r.id for r in skipped], NodeState.SKIPPED, finished_at=at, updated_at=at,
+                   error=f"upstream failed: {node.title}")
+    changes += [Change(r.node_key, NodeState.PENDING, NodeState.SKIPPED) for r in skipped]
+    execution.settled_nodes += len(skipped)
 
 
 def _release_children(
@@ -764,6 +885,8 @@ def reconcile(settings: Settings) -> list[Action]:
                                                      queued_at=at)]
         if redo:
             actions.append(RunNodes(tuple(redo)))
+        late = repo.overdue(session, NodeState.RUNNING, NodeRun.deadline_at, at)
+        actions += [PollNode(n.id, 0.0) for n in late]
         stale = repo.overdue(session, NodeState.RUNNING, NodeRun.next_poll_at, at - grace)
         for n in stale:
             if repo.cas_node(session, n.id, [NodeState.RUNNING], NodeState.RUNNING,

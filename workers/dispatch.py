@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable
 
 from celery import group
+from flask import current_app
 
 from flowexec.planner import Action
 from flowexec.planner import KillJob
@@ -16,18 +17,24 @@ log = logging.getLogger(__name__)
 
 
 def send(actions: Iterable[Action]) -> None:
-    """Send each action's task(s); ready nodes go out as one group (the fan-out)."""
-    from workers import tasks
+    """Send each action's task(s); ready nodes go out as one group (the fan-out).
 
+    Tasks are taken from the current Flask app's Celery app, not Celery's process-wide
+    default, so that two apps in one process (tests, the embedded stack) never cross.
+    """
+    registry = current_app.extensions["celery"].tasks
+    run_node, poll_node, kill_job = (registry[name] for name in
+                                     ("flowexec.run_node", "flowexec.poll_node", "flowexec.kill_job"))
     for action in actions:
         if isinstance(action, RunNodes):
+            options = {"countdown": action.countdown} if action.countdown > 0 else {}
             if len(action.node_ids) == 1:
-                tasks.run_node.apply_async((action.node_ids[0],))
+                run_node.apply_async((action.node_ids[0],), **options)
             elif action.node_ids:
-                group(tasks.run_node.si(node_id) for node_id in action.node_ids).apply_async()
+                group(run_node.si(node_id) for node_id in action.node_ids).apply_async(**options)
         elif isinstance(action, PollNode):
-            tasks.poll_node.apply_async((action.node_id,), countdown=action.countdown)
+            poll_node.apply_async((action.node_id,), countdown=action.countdown)
         elif isinstance(action, KillJob):
-            tasks.kill_job.apply_async((action.node_id, action.exec_id, action.task_id))
+            kill_job.apply_async((action.node_id, action.exec_id, action.task_id))
         else:  # pragma: no cover - the Action union is closed
             raise TypeError(f"unknown action {action!r}")

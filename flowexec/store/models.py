@@ -139,6 +139,7 @@ class NodeRun(db.Model):  # type: ignore[name-defined,misc]
         UniqueConstraint("task_id", "node_key"),
         Index("ix_flowexec_node_run_state_queued", "state", "queued_at"),
         Index("ix_flowexec_node_run_state_poll", "state", "next_poll_at"),
+        Index("ix_flowexec_node_run_state_deadline", "state", "deadline_at"),
         {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"},
     )
 
@@ -167,5 +168,6 @@ class NodeRun(db.Model):  # type: ignore[name-defined,misc]
     started_at: Mapped[datetime | None] = mapped_column(Stamp)
     finished_at: Mapped[datetime | None] = mapped_column(Stamp)
     next_poll_at: Mapped[datetime | None] = mapped_column(Stamp)
+    deadline_at: Mapped[datetime | None] = mapped_column(Stamp)
     updated_at: Mapped[datetime | None] = mapped_column(Stamp)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
