@@ -1,0 +1,192 @@
+"""Every skip strategy × failure policy on the shapes DSS users draw, on a real stack.
+
+The stack is the embedded one (SQLite, in-process threads worker and beat, the local Linkis
+gateway over HTTP), so nodes are real Linkis jobs polled by Celery task retries.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from api.embedded import embedded_stack
+from flowexec.skip import ExecuteStrategy
+from tests.integration.harness import check_invariants
+from tests.integration.harness import execute
+from tests.integration.harness import flow
+from tests.integration.harness import node
+
+pytestmark = pytest.mark.integration
+
+FAIL_CODE = '[ "${{ok}}" = yes ] && echo {key} || {{ echo "{key} failed" >&2; exit 1; }}'
+_ids = itertools.count(1000)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    home = tmp_path_factory.mktemp("strategies")
+    with embedded_stack({"home": str(home), "poll_min": 0.05, "poll_max": 0.2, "reconcile_every": 0.5,
+                         "queued_grace": 10.0}) as running:
+        yield running
+
+
+def shape(name: str, failing: str | None) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Return a flow document and its flattened edges; ``failing`` fails unless ``ok=yes``."""
+    def n(key: str, **kw: Any) -> dict[str, Any]:
+        return node(key, code=FAIL_CODE if key == failing else "echo {key}", **kw)
+
+    if name == "diamond":
+        edges = [("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")]
+        return flow([n(k) for k in "abcd"], edges), edges
+    if name == "n_shape":
+        edges = [("a", "c"), ("b", "c"), ("b", "d")]
+        return flow([n(k) for k in "abcd"], edges), edges
+    if name == "subflow":
+        child = flow([n("x") if failing != "s/x" else node("x", code=FAIL_CODE), node("y")], [("x", "y")])
+        sub = {"id": "s", "title": "s", "jobType": "workflow.subflow",
+               "jobContent": {"embeddedFlowId": "77", "embeddedFlow": child}}
+        doc = flow([n("a"), sub, n("z")], [("a", "s"), ("s", "z")])
+        return doc, [("a", "s"), ("s", "s/x"), ("s/x", "s/y"), ("s/y", "z")]
+    assert name == "disabled_empty"
+    empty = {"id": "e", "title": "e", "jobType": "linkis.control.empty", "jobContent": {}}
+    doc = flow([n("a"), empty, n("b", **{"auto.disabled": "TRUE"}), n("c")], [("a", "e"), ("e", "b"), ("b", "c")])
+    return doc, [("a", "e"), ("e", "b"), ("b", "c")]
+
+
+KEYS = {"diamond": "abcd", "n_shape": "abcd", "subflow": ["a", "s", "s/x", "s/y", "z"],
+        "disabled_empty": "aebc"}
+DISABLED = {"disabled_empty": {"b"}}
+FAILING = {"diamond": "b", "n_shape": "b", "subflow": "s/x", "disabled_empty": "a"}
+ARGS = {
+    ExecuteStrategy.SELECTED: {"diamond": {"a", "b", "d"}, "n_shape": {"b", "c"}, "subflow": {"a", "s/x", "z"},
+                               "disabled_empty": {"a", "c"}},
+    ExecuteStrategy.FROM_NODE: {"diamond": {"b"}, "n_shape": {"b"}, "subflow": {"s"}, "disabled_empty": {"a"}},
+    ExecuteStrategy.TO_NODE: {"diamond": {"d"}, "n_shape": {"c"}, "subflow": {"s/y"}, "disabled_empty": {"c"}},
+}
+
+
+def reach(edges: list[tuple[str, str]], start: str, down: bool = True) -> set[str]:
+    links: dict[str, list[str]] = {}
+    for a, b in edges:
+        src, dst = (a, b) if down else (b, a)
+        links.setdefault(src, []).append(dst)
+    seen: set[str] = set()
+    todo = list(links.get(start, []))
+    while todo:
+        key = todo.pop()
+        if key not in seen:
+            seen.add(key)
+            todo.extend(links.get(key, []))
+    return seen
+
+
+def expected_skipped(name: str, strategy: ExecuteStrategy, edges: list[tuple[str, str]]) -> set[str]:
+    keys = set(KEYS[name])
+    skipped = set(DISABLED.get(name, set()))
+    if strategy is ExecuteStrategy.SELECTED:
+        skipped |= keys - ARGS[strategy][name]
+    elif strategy is ExecuteStrategy.FROM_NODE:
+        (start,) = ARGS[strategy][name]
+        skipped |= keys - reach(edges, start) - {start}
+    elif strategy is ExecuteStrategy.TO_NODE:
+        (end,) = ARGS[strategy][name]
+        skipped |= keys - reach(edges, end, down=False) - {end}
+    return skipped
+
+
+def check_doc(doc: dict[str, Any], edges: list[tuple[str, str]]) -> dict[str, Any]:
+    return {"nodes": doc["nodes"], "edges": [{"source": a, "target": b} for a, b in edges]}
+
+
+STRATEGIES = [ExecuteStrategy.EXECUTE, ExecuteStrategy.SELECTED, ExecuteStrategy.FROM_NODE, ExecuteStrategy.TO_NODE]
+SHAPES = ["diamond", "n_shape", "subflow", "disabled_empty"]
+
+
+@pytest.mark.parametrize("name", SHAPES)
+@pytest.mark.parametrize("strategy", STRATEGIES, ids=str)
+def test_strategy_runs_exactly_the_expected_nodes(stack: Any, name: str, strategy: ExecuteStrategy) -> None:
+    doc, edges = shape(name, failing=None)
+    out = execute(stack, doc, next(_ids), strategy, ARGS.get(strategy, {}).get(name, ()))
+    skipped = expected_skipped(name, strategy, edges)
+    check_invariants(check_doc(doc, edges), out, skipped)
+    assert out.status == "Succeed"
+    assert {k for k, s in out.states.items() if s == "Succeed"} == set(KEYS[name]) - skipped
+    assert {k for k, r in out.rows.items() if r.started_at is not None} == set(KEYS[name]) - skipped
+
+
+@pytest.mark.parametrize("policy", ["fail_fast", "continue", "finish_running"])
+@pytest.mark.parametrize("name", SHAPES)
+@pytest.mark.parametrize("strategy", STRATEGIES, ids=str)
+def test_failure_policy(stack: Any, name: str, strategy: ExecuteStrategy, policy: str) -> None:
+    failing = FAILING[name]
+    doc, edges = shape(name, failing)
+    skipped = expected_skipped(name, strategy, edges)
+    out = execute(stack, doc, next(_ids), strategy, ARGS.get(strategy, {}).get(name, ()), policy=policy)
+    check_invariants(check_doc(doc, edges), out, skipped)
+    if failing in skipped:
+        assert out.status == "Succeed"
+        return
+    assert out.states[failing] == "Failed" and out.status == "Failed"
+    assert failing in (out.err_desc or "")
+    downstream = reach(edges, failing) - skipped
+    upstream = reach(edges, failing, down=False) - skipped
+    others = set(KEYS[name]) - skipped - downstream - upstream - {failing}
+    assert all(out.states[k] == "Succeed" for k in upstream), out.states
+    if policy == "continue":
+        assert all(out.states[k] == "Skipped" for k in downstream), out.states
+        assert all("upstream failed" in (out.rows[k].error or "") for k in downstream)
+        assert all(out.states[k] == "Succeed" for k in others), out.states
+    else:
+        assert all(out.states[k] == "Cancelled" for k in downstream), out.states
+        assert all(out.rows[k].started_at is None for k in downstream)
+        assert all(out.states[k] in {"Succeed", "Cancelled"} for k in others), out.states
+
+
+@pytest.mark.parametrize("name", SHAPES)
+def test_rerun_failed_runs_only_what_did_not_succeed(stack: Any, name: str) -> None:
+    failing = FAILING[name]
+    doc, edges = shape(name, failing)
+    flow_id = next(_ids)
+    first = execute(stack, doc, flow_id)
+    assert first.status == "Failed"
+    done = {k for k, s in first.states.items() if s in {"Succeed", "Skipped"}}
+    second = execute(stack, doc, flow_id, ExecuteStrategy.RERUN_FAILED, variables={"ok": "yes"})
+    check_invariants(check_doc(doc, edges), second, done | DISABLED.get(name, set()))
+    assert second.status == "Succeed"
+    assert {k for k, r in second.rows.items() if r.started_at is not None} == set(KEYS[name]) - done
+    assert second.states[failing] == "Succeed"
+
+
+def test_rerun_without_a_failed_execution_is_refused(stack: Any) -> None:
+    from flowexec.errors import InvalidRequest
+
+    doc, _ = shape("diamond", None)
+    flow_id = next(_ids)
+    assert execute(stack, doc, flow_id).status == "Succeed"
+    with pytest.raises(InvalidRequest, match="nothing to rerun"):
+        execute(stack, doc, flow_id, ExecuteStrategy.RERUN_FAILED)
+
+
+def test_selected_with_an_unknown_node_is_refused_and_writes_nothing(stack: Any) -> None:
+    from sqlalchemy import func
+    from sqlalchemy import select
+
+    from flowexec.errors import InvalidRequest
+    from flowexec.store.db import db
+    from flowexec.store.models import WorkflowTask
+
+    doc, _ = shape("diamond", None)
+    with stack.app.app_context():
+        before = db.session.execute(select(func.count()).select_from(WorkflowTask)).scalar_one()
+        db.session.rollback()
+    with pytest.raises(InvalidRequest, match="ghost"):
+        execute(stack, doc, next(_ids), ExecuteStrategy.SELECTED, {"a", "ghost"})
+    with stack.app.app_context():
+        after = db.session.execute(select(func.count()).select_from(WorkflowTask)).scalar_one()
+        db.session.rollback()
+    assert after == before
+
+
