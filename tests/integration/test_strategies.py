@@ -11,6 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from api.embedded import embedded_stack
 from flowexec.skip import ExecuteStrategy
@@ -190,3 +194,47 @@ def test_selected_with_an_unknown_node_is_refused_and_writes_nothing(stack: Any)
     assert after == before
 
 
+
+
+@st.composite
+def random_runs(draw: st.DrawFn) -> tuple[dict[str, Any], list[tuple[str, str]], ExecuteStrategy, set[str], str | None]:
+    size = draw(st.integers(2, 9))
+    keys = [f"n{i}" for i in range(size)]
+    edges = [(keys[i], keys[j]) for i in range(size) for j in range(i + 1, size) if draw(st.booleans())
+             and draw(st.integers(0, 2)) == 0]
+    strategy = draw(st.sampled_from(STRATEGIES))
+    if strategy is ExecuteStrategy.SELECTED:
+        ids = set(draw(st.lists(st.sampled_from(keys), min_size=1, unique=True)))
+    elif strategy is ExecuteStrategy.EXECUTE:
+        ids = set()
+    else:
+        ids = {draw(st.sampled_from(keys))}
+    failing = draw(st.one_of(st.none(), st.sampled_from(keys)))
+    nodes = [node(k, code=FAIL_CODE if k == failing else "echo {key}") for k in keys]
+    return flow(nodes, edges), edges, strategy, ids, failing
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(random_runs())
+def test_random_dags_run_exactly_what_the_strategy_selects(stack: Any, run: Any) -> None:
+    doc, edges, strategy, ids, failing = run
+    keys = {n["id"] for n in doc["nodes"]}
+    if strategy is ExecuteStrategy.SELECTED:
+        skipped = keys - ids
+    elif strategy is ExecuteStrategy.FROM_NODE:
+        (start,) = ids
+        skipped = keys - reach(edges, start) - {start}
+    elif strategy is ExecuteStrategy.TO_NODE:
+        (end,) = ids
+        skipped = keys - reach(edges, end, down=False) - {end}
+    else:
+        skipped = set()
+    out = execute(stack, doc, next(_ids), strategy, ids, policy="continue")
+    check_invariants(doc, out, skipped)
+    if failing is None or failing in skipped:
+        expected_ran = keys - skipped
+    else:
+        expected_ran = keys - skipped - reach(edges, failing)
+        assert out.states[failing] == "Failed"
+    assert {k for k, r in out.rows.items() if r.started_at is not None} == expected_ran
