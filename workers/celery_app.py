@@ -31,7 +31,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         else {"visibility_timeout": settings.visibility_timeout}
     )
     return {
-        "broker_url": settings.broker_url or "memory://",
+        "broker_url": settings.broker_url or "memory://localhost/",
         "broker_transport_options": transport_options,
         "broker_connection_retry_on_startup": True,
         "result_backend": None,
