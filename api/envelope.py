@@ -13,6 +13,8 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from flowexec.errors import FlowexecError
+from flowexec.errors import LinkisError
+from flowexec.errors import LinkisUnavailable
 from flowexec.errors import NotFound
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,8 @@ def _flowexec(exc: FlowexecError) -> Response:
     if isinstance(exc, Forbidden):
         return reply({}, exc.message, status=3)
     http = 404 if isinstance(exc, NotFound) else None
+    if isinstance(exc, LinkisError):  # Linkis, not the caller, failed: a gateway error
+        http = 503 if isinstance(exc, LinkisUnavailable) else 502
     return reply({"errorMsg": {"errCode": exc.code, "desc": exc.message}},
                  f"error code(错误码): {exc.code}, error message(错误信息): {exc.message}.",
                  status=1, http=http)

@@ -7,13 +7,17 @@ from flask import Response
 from flask import current_app
 from sqlalchemy import text
 
+from api import replies
 from api.envelope import reply
+from api.openapi import operation
 from flowexec.store.db import db
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@operation("Readiness: the database and the broker answer", tags=("meta",), data=replies.HealthData,
+           errors=(), also={503: "unhealthy (status 1)"}, public=True)
 def healthz() -> Response:
     """Ready when the database and the broker answer."""
     checks: dict[str, str] = {}
