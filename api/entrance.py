@@ -142,7 +142,8 @@ def job_item(node: NodeRun, now_ms: int) -> dict[str, Any]:
         "nodeID": node.node_key,
         "info": INFO_TEXT.get(state),
         "startTime": _ms(node.started_at),
-        "nowTime": now_ms if state is NodeState.RUNNING else _ms(node.finished_at),
+        "nowTime": 0 if node.started_at is None else (
+            now_ms if state is NodeState.RUNNING else _ms(node.finished_at or node.updated_at)),
     }
     if node.linkis_task_id is not None:
         item["execID"] = node.linkis_exec_id

@@ -82,3 +82,42 @@ def wait_final(client: Any, exec_id: str, task_id: int, user: str = "alice", sec
 @pytest.fixture
 def examples_dir() -> Path:
     return EXAMPLES
+
+
+def register_doc(client: Any, doc: dict[str, Any], flow_id: int, version: str = "v000001") -> None:
+    reply = client.post("/api/v1/flows", json={"flowId": flow_id, "version": version, "flow": doc},
+                        headers=headers())
+    assert reply.status_code in (200, 201), reply.json
+
+
+def slow_flow(seconds: int = 30) -> dict[str, Any]:
+    """first (quick) -> slow (sleeps) -> last."""
+    def node(key: str, code: str) -> dict[str, Any]:
+        return {"id": key, "key": key, "title": key, "jobType": "linkis.shell.sh", "jobContent": {"code": code}}
+
+    return {"nodes": [node("first", "echo first"), node("slow", f"echo sleeping; sleep {seconds}"),
+                      node("last", "echo last")],
+            "edges": [{"source": "first", "target": "slow"}, {"source": "slow", "target": "last"}],
+            "props": []}
+
+
+def wait_node(client: Any, task_id: int, key: str, state: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        nodes = client.get(f"/api/v1/executions/{task_id}", headers=headers()).json["data"]["nodes"]
+        if any(n["id"] == key and n["status"] == state for n in nodes):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"node {key} not {state} after {seconds} s: {nodes}")
+        time.sleep(0.1)
+
+
+def count_rows(url: str, table: str) -> int:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar_one())
+    finally:
+        engine.dispose()
