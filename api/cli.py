@@ -18,6 +18,10 @@ from rich.table import Table
 
 from flowexec import graph
 from flowexec.errors import FlowexecError
+from flowexec.planner import NodeLimits
+from flowexec.skip import ExecuteStrategy
+from flowexec.skip import StrategyArgs
+from flowexec.skip import skipped_nodes
 from flowexec.state import RUN_TERMINAL
 from flowexec.state import RunState
 
@@ -48,8 +52,6 @@ def read_flow(path: str) -> tuple[Any, dict[str, str]]:
 
 
 def _strategy(args: argparse.Namespace) -> tuple[Any, frozenset[str], int | None]:
-    from flowexec.skip import ExecuteStrategy
-
     chosen = [name for name in ("selected", "rerun_failed", "from_node", "to_node")
               if getattr(args, name) is not None]
     if len(chosen) > 1:
@@ -83,7 +85,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     doc, scripts = read_flow(args.flow)
     strategy, node_ids, rerun_of = _strategy(args)
+    if strategy is not ExecuteStrategy.RERUN_FAILED:  # check the node ids before anything is written
+        skipped_nodes(graph.parse_flow(doc, scripts), StrategyArgs(strategy, node_ids))
     variables = _variables(args.var or [])
+    limits = NodeLimits(retries=args.retries, retry_delay=args.retry_delay, timeout=args.timeout)
     err = Console(stderr=True)
     with embedded_stack() as stack, stack.app.app_context():
         settings = stack.app.extensions["flowexec"].settings
@@ -93,7 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             service.ExecutionRequest(
                 flow_id=ref.flow_id, version=ref.version, user=getpass.getuser(), strategy=strategy,
                 node_ids=node_ids, rerun_of=rerun_of, failure_policy=args.failure_policy,
-                variables=variables,
+                variables=variables, limits=limits,
             ),
             settings,
         )
@@ -233,6 +238,19 @@ def cmd_db(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _non_negative(kind: Any) -> Any:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value < 0 or value != value:
+            raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
+        return value
+
+    return parse
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="flowexec", description="DSS flow execution on Celery")
     sub = top.add_subparsers(dest="command", required=True)
@@ -248,6 +266,11 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--failure-policy", default="fail_fast",
                      choices=["fail_fast", "continue", "finish_running"])
     run.add_argument("--var", action="append", metavar="NAME=VALUE", help="override a flow variable")
+    run.add_argument("--retries", type=_non_negative(int), default=0,
+                     help="default retries of a failed node (a node's flowexec.retries wins)")
+    run.add_argument("--retry-delay", type=_non_negative(float), default=0.0, metavar="SECONDS")
+    run.add_argument("--timeout", type=_non_negative(float), default=0.0, metavar="SECONDS",
+                     help="default node timeout, 0 for none (a node's flowexec.timeout wins)")
     run.set_defaults(func=cmd_run)
     gw = sub.add_parser("gateway", help="serve the local Linkis-compatible gateway")
     gw.add_argument("--host", default="127.0.0.1")

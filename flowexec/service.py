@@ -300,19 +300,31 @@ def submit_execution(request: ExecutionRequest, settings: Settings) -> tuple[Sub
 
 
 def _strategy_ids(session: Session, request: ExecutionRequest) -> frozenset[str]:
+    """The node ids a strategy works from; for a rerun, what succeeded or was skipped before."""
     if request.strategy is not ExecuteStrategy.RERUN_FAILED:
         return request.node_ids
+    if request.rerun_of is not None:
+        return _done_in(session, request.flow_id, request.rerun_of)
     query = select(WorkflowExecuteInfo).where(
         WorkflowExecuteInfo.flow_id == request.flow_id, WorkflowExecuteInfo.status == 0
     )
-    if request.rerun_of is not None:
-        query = query.where(WorkflowExecuteInfo.task_id == request.rerun_of)
     info = session.execute(query.order_by(WorkflowExecuteInfo.id.desc()).limit(1)).scalar_one_or_none()
     if info is None:
-        which = f"execution {request.rerun_of}" if request.rerun_of else f"flow {request.flow_id}"
-        raise InvalidRequest(f"nothing to rerun: {which} has no failed or cancelled execution")
+        raise InvalidRequest(f"nothing to rerun: flow {request.flow_id} has no failed or cancelled execution")
     done = f"{info.succeed_jobs or ''},{info.skipped_jobs or ''}"
     return frozenset(k for k in done.split(",") if k)
+
+
+def _done_in(session: Session, flow_id: int, task_id: int) -> frozenset[str]:
+    """Nodes that succeeded or were skipped in one given failed execution of this flow."""
+    execution = session.get(Execution, task_id)
+    task = session.get(WorkflowTask, task_id)
+    if execution is None or task is None or execution.flow_id != flow_id:
+        raise InvalidRequest(f"nothing to rerun: execution {task_id} is not an execution of flow {flow_id}")
+    if task.status not in (RunState.FAILED.value, RunState.CANCELLED.value, RunState.TIMEOUT.value):
+        raise InvalidRequest(f"nothing to rerun: execution {task_id} is {task.status}, not failed or cancelled")
+    rows = repo.all_nodes(session, task_id)
+    return frozenset(r.node_key for r in rows if r.state in (NodeState.SUCCEED.value, NodeState.SKIPPED.value))
 
 
 def _insert_task(session: Session, request: ExecutionRequest, version_row: FlowVersion) -> WorkflowTask:
