@@ -149,9 +149,9 @@ def parse_flow(
             _flatten(subflow, child, by_key, parents)
     order = topological_order(list(by_key), parents)
     children: dict[str, list[str]] = {key: [] for key in by_key}
-    for child in order:
-        for parent in parents[child]:
-            children[parent].append(child)
+    for key in order:
+        for parent in parents[key]:
+            children[parent].append(key)
     return Flow(
         nodes=tuple(by_key[k] for k in order),
         parents={k: tuple(parents[k]) for k in order},
@@ -169,7 +169,7 @@ def _child_flow(
     depth: int,
 ) -> Flow | None:
     raw = next(r for r in raw_nodes if isinstance(r, Mapping) and (r.get("id") or r.get("key")) == subflow.key)
-    content = raw.get("jobContent") if isinstance(raw.get("jobContent"), Mapping) else {}
+    content = _mapping(raw.get("jobContent"))
     embedded = content.get("embeddedFlow")
     if embedded is None and subflow.embedded_flow_id is not None:
         embedded = (doc.get("subflows") or {}).get(subflow.embedded_flow_id)
@@ -211,11 +211,11 @@ def _parse_node(raw: Any, index: int, scripts: Mapping[str, str]) -> Node:
     job_type = raw.get("jobType")
     if not isinstance(job_type, str) or not job_type:
         raise InvalidFlow(f"node {key!r} has no jobType")
-    params = raw.get("params") if isinstance(raw.get("params"), Mapping) else {}
+    params = _mapping(raw.get("params"))
     configuration = _configuration(params.get("configuration"))
-    variables = params.get("variable") if isinstance(params.get("variable"), Mapping) else {}
+    variables = _mapping(params.get("variable"))
     disabled = str(configuration["special"].get("auto.disabled", "")).lower() == "true"
-    content = raw.get("jobContent") if isinstance(raw.get("jobContent"), Mapping) else {}
+    content = _mapping(raw.get("jobContent"))
     common: dict[str, Any] = {
         "key": key,
         "title": title,
@@ -234,6 +234,10 @@ def _parse_node(raw: Any, index: int, scripts: Mapping[str, str]) -> Node:
     return Node(
         kind=NodeKind.LINKIS, engine=engine, run_type=run_type, code=code, script=script, **common
     )
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _split_job_type(key: str, job_type: str) -> tuple[str, str]:
