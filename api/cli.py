@@ -251,6 +251,165 @@ def _non_negative(kind: Any) -> Any:
     return parse
 
 
+def _local_app() -> Any:
+    """The app on FLOWEXEC_DATABASE_URL, or on the embedded SQLite in $FLOWEXEC_HOME (kept current)."""
+    from api import create_app
+    from api.embedded import upgrade_database
+
+    app = create_app()
+    if app.extensions["flowexec"].settings.database_url is None:
+        upgrade_database(app)
+    return app
+
+
+def _task_id(text: str) -> int:
+    from api.entrance import task_id_of
+
+    return int(text) if text.isdigit() else task_id_of(text)
+
+
+def _when(iso: str | None) -> str:
+    return (iso or "")[:19].replace("T", " ")
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False))
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from api.executions import summary_view
+    from flowexec import queries
+
+    with _local_app().app_context():
+        page = queries.list_executions(queries.ExecutionFilter(
+            flow_id=args.flow_id, user=args.user, status=args.status, page_size=args.limit))
+        rows = [summary_view(r.task, r.execution) for r in page.rows]
+    if args.json:
+        _print_json(rows)
+        return EXIT_OK
+    table = Table(title=f"executions ({len(rows)} of {page.total}, newest first)")
+    for column in ("taskID", "flow", "version", "strategy", "status", "user", "created", "duration"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        style = STATE_STYLE.get(row["status"], "")
+        duration = f"{row['durationSeconds']:.2f}s" if row["durationSeconds"] is not None else ""
+        table.add_row(str(row["taskID"]), str(row["flowId"]), row["version"], row["strategy"],
+                      f"[{style}]{row['status']}[/]", row["user"] or "", _when(row["createdTime"]), duration)
+    Console().print(table)
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from api.executions import detail_view
+    from flowexec import service
+
+    with _local_app().app_context():
+        detail = detail_view(*service.execution_nodes(_task_id(args.exec_id)))
+    if args.json:
+        _print_json(detail)
+        return EXIT_OK
+    table = Table(title=f"{detail['execID']} (task {detail['taskID']}): flow {detail['flowId']} "
+                        f"{detail['version']} {detail['strategy']} by {detail['user']}: {detail['status']}")
+    for column in ("node", "status", "attempt", "linkis task", "started", "finished", "error"):
+        table.add_column(column, overflow="fold")
+    for node in detail["nodes"]:
+        style = STATE_STYLE.get(node["status"], "")
+        table.add_row(node["title"], f"[{style}]{node['status']}[/]", str(node["attempt"]),
+                      str(node["linkisTaskID"] or ""), _when(node["startedAt"]), _when(node["finishedAt"]),
+                      node["error"] or "")
+    Console().print(table)
+    return EXIT_OK
+
+
+def _node_of(nodes: Any, key: str) -> Any:
+    for node in nodes:
+        if key in (node.node_key, node.title):
+            return node
+    raise UsageError(f"no node {key!r} in this execution")
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    from api.embedded import running_gateway
+    from flowexec import service
+    from flowexec.linkis.client import LinkisClient
+    from flowexec.linkis.port import JobRef
+
+    app = _local_app()
+    settings = app.extensions["flowexec"].settings
+    with app.app_context():
+        task, _, nodes = service.execution_nodes(_task_id(args.exec_id))
+        node = _node_of(nodes, args.node)
+    if not node.linkis_task_id:
+        print(f"flowexec: node {node.title} has no Linkis job ({node.state})", file=sys.stderr)
+        return EXIT_OK
+    ref = JobRef(node.linkis_exec_id or "", int(node.linkis_task_id))
+    # The embedded gateway keeps its history in SQLite under $FLOWEXEC_HOME: start it just for this read.
+    with running_gateway(settings) as local_url:
+        url = settings.linkis_url or local_url
+        with LinkisClient(url, token=settings.linkis_token, user=service.linkis_user(task, settings)) as linkis:
+            line = 1
+            while True:
+                page = linkis.log(ref, line, 1000)
+                for text in page.lines:
+                    print(text)
+                if not page.lines:
+                    return EXIT_OK
+                line = page.next_line
+
+
+def cmd_kill(args: argparse.Namespace) -> int:
+    from flowexec import service
+    from flowexec.planner import KillJob
+    from workers import dispatch
+
+    app = _local_app()
+    settings = app.extensions["flowexec"].settings
+    with app.app_context():
+        task_id = _task_id(args.exec_id)
+        actions = service.cancel_node(task_id, args.node) if args.node else service.cancel_execution(task_id)
+        if settings.embedded:
+            # No worker shares this process's memory broker: kill the Linkis jobs here, if one is reachable.
+            for action in actions:
+                if isinstance(action, KillJob) and action.task_id and settings.linkis_url:
+                    _kill_now(app, action)
+        else:
+            dispatch.send(actions)
+        task, _, _ = service.execution_nodes(task_id)
+    _print_json({"taskID": task_id, "node": args.node, "status": task.status})
+    return EXIT_OK
+
+
+def _kill_now(app: Any, action: Any) -> None:
+    from flowexec import service
+    from flowexec.linkis.port import JobRef
+
+    rt = app.extensions["flowexec"]
+    rt.linkis_for(service.node_linkis_user(action.node_id, rt.settings)).kill(
+        JobRef(action.exec_id, action.task_id))
+
+
+def _add_history_commands(sub: Any) -> None:
+    history = sub.add_parser("history", help="executions, newest first")
+    history.add_argument("--flow-id", type=int)
+    history.add_argument("--user")
+    history.add_argument("--status", choices=[s.value for s in RunState])
+    history.add_argument("--limit", type=int, default=50)
+    history.add_argument("--json", action="store_true", help="print one JSON array")
+    history.set_defaults(func=cmd_history)
+    show = sub.add_parser("show", help="one execution and its nodes")
+    show.add_argument("exec_id", metavar="EXEC_ID", help="execID or taskID")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=cmd_show)
+    logs = sub.add_parser("logs", help="a node's Linkis log")
+    logs.add_argument("exec_id", metavar="EXEC_ID", help="execID or taskID")
+    logs.add_argument("node", metavar="NODE", help="node id (key) or title")
+    logs.set_defaults(func=cmd_logs)
+    kill = sub.add_parser("kill", help="kill an execution, or one node of it")
+    kill.add_argument("exec_id", metavar="EXEC_ID", help="execID or taskID")
+    kill.add_argument("--node", metavar="KEY")
+    kill.set_defaults(func=cmd_kill)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="flowexec", description="DSS flow execution on Celery")
     sub = top.add_subparsers(dest="command", required=True)
@@ -293,6 +452,7 @@ def parser() -> argparse.ArgumentParser:
     database.add_argument("action", choices=["upgrade", "downgrade"])
     database.add_argument("revision", nargs="?")
     database.set_defaults(func=cmd_db)
+    _add_history_commands(sub)
     return top
 
 
