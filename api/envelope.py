@@ -10,6 +10,8 @@ from flask import Response
 from flask import jsonify
 from flask import request
 from marshmallow import ValidationError
+from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from flowexec.errors import FlowexecError
@@ -76,6 +78,11 @@ def _http(exc: HTTPException) -> Response:
     return reply({}, exc.description or exc.name, status=status, http=code)
 
 
+def _database_down(exc: Exception) -> Response:
+    log.warning("database unavailable method=%s error=%s", request.path, exc)
+    return reply({}, "database unavailable, try again shortly", status=1, http=503)
+
+
 def _unexpected(exc: Exception) -> Response:
     log.exception("unexpected error method=%s", request.path)
     return reply({}, "internal error; see the server log", status=1, http=500)
@@ -85,4 +92,6 @@ def register_handlers(app: Flask) -> None:
     app.register_error_handler(ValidationError, _validation)
     app.register_error_handler(FlowexecError, _flowexec)
     app.register_error_handler(HTTPException, _http)
+    app.register_error_handler(OperationalError, _database_down)
+    app.register_error_handler(InterfaceError, _database_down)
     app.register_error_handler(Exception, _unexpected)

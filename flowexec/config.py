@@ -49,6 +49,7 @@ class Settings:
     poll_max: float = 5.0
     reconcile_every: float = 5.0
     queued_grace: float = 30.0
+    submit_grace: float = 120.0
     token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     admins: frozenset[str] = frozenset()
     proxy_user_header: str | None = None
@@ -122,6 +123,7 @@ _VARIABLES: dict[str, tuple[str, Any]] = {
     "FLOWEXEC_POLL_MAX": ("poll_max", _positive),
     "FLOWEXEC_RECONCILE_EVERY": ("reconcile_every", _positive),
     "FLOWEXEC_QUEUED_GRACE": ("queued_grace", _positive),
+    "FLOWEXEC_SUBMIT_GRACE": ("submit_grace", _positive),
     "FLOWEXEC_TOKEN": ("token", str),
     "FLOWEXEC_ADMINS": ("admins", _names),
     "FLOWEXEC_PROXY_USER_HEADER": ("proxy_user_header", str),

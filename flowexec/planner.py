@@ -61,7 +61,14 @@ class KillJob:
     task_id: int
 
 
-Action = RunNodes | PollNode | KillJob
+@dataclass(frozen=True)
+class AdoptNode:
+    """Settle a node left Submitting by a dead worker: adopt its Linkis job if it exists."""
+
+    node_id: int
+
+
+Action = RunNodes | PollNode | KillJob | AdoptNode
 
 
 def plan_nodes(flow: Flow, skipped: frozenset[str]) -> tuple[NodePlan, ...]:

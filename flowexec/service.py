@@ -44,6 +44,7 @@ from flowexec.linkis.port import JobSpec
 from flowexec.linkis.port import Linkis
 from flowexec.linkis.port import engine_type
 from flowexec.planner import Action
+from flowexec.planner import AdoptNode
 from flowexec.planner import KillJob
 from flowexec.planner import PollNode
 from flowexec.planner import RunNodes
@@ -899,6 +900,12 @@ def reconcile(settings: Settings) -> list[Action]:
             actions.append(RunNodes(tuple(redo)))
         late = repo.overdue(session, NodeState.RUNNING, NodeRun.deadline_at, at)
         actions += [PollNode(n.id, 0.0) for n in late]
+        orphans = repo.overdue(session, NodeState.SUBMITTING, NodeRun.updated_at,
+                               at - timedelta(seconds=settings.submit_grace))
+        for n in orphans:
+            if repo.cas_node(session, n.id, [NodeState.SUBMITTING], NodeState.SUBMITTING, updated_at=at):
+                actions.append(AdoptNode(n.id))
+        _finalize_settled(session)
         stale = repo.overdue(session, NodeState.RUNNING, NodeRun.next_poll_at, at - grace)
         for n in stale:
             if repo.cas_node(session, n.id, [NodeState.RUNNING], NodeState.RUNNING,
@@ -909,6 +916,38 @@ def reconcile(settings: Settings) -> list[Action]:
         return actions
 
     return in_transaction(work)
+
+
+def _finalize_settled(session: Session) -> int:
+    """Finalize executions whose nodes have all settled but whose end was not recorded."""
+    rows = session.execute(
+        select(Execution.task_id).where(Execution.finished_time.is_(None),
+                                        Execution.settled_nodes >= Execution.total_nodes).limit(100)
+    ).scalars().all()
+    for task_id in rows:
+        execution = repo.lock_execution(session, task_id)
+        _finalize(session, execution)
+        execution.finished_time = execution.finished_time or now()
+    return len(rows)
+
+
+def adopt_node(node_id: int, linkis_for: LinkisFor, settings: Settings) -> list[Action]:
+    """Settle an orphaned submission: find its job in Linkis history by the source tag
+    (``flowexecNodeRunId``/``flowexecAttempt``) and adopt it, else hand the node back to the queue."""
+    node, task = in_transaction(lambda s: _node_and_task(s, node_id))
+    if node.state != NodeState.SUBMITTING.value:
+        return []
+    since = (node.started_at or now()) - timedelta(minutes=5)
+    found = linkis_for(linkis_user(task, settings)).find_by_source(
+        {"flowexecNodeRunId": str(node.id), "flowexecAttempt": str(node.attempt)},
+        int(since.timestamp() * 1000), creator="nodeexecution",
+    )
+    if found is None or not found.exec_id:
+        log.info("orphaned submission resubmitted node_id=%s attempt=%s", node_id, node.attempt)
+        release_node(node_id)
+        return [RunNodes((node_id,))]
+    log.info("orphaned submission adopted node_id=%s task_id=%s", node_id, found.task_id)
+    return record_submission(node_id, JobRef(found.exec_id, found.task_id), settings)
 
 
 def execution_nodes(task_id: int) -> tuple[WorkflowTask, Execution, Sequence[NodeRun]]:

@@ -18,6 +18,7 @@ ROUTES = {
     "flowexec.run_node": {"queue": NODES},
     "flowexec.poll_node": {"queue": POLL},
     "flowexec.kill_job": {"queue": CONTROL},
+    "flowexec.adopt_node": {"queue": CONTROL},
     "flowexec.reconcile": {"queue": CONTROL},
 }
 

@@ -9,6 +9,7 @@ from celery import group
 from flask import current_app
 
 from flowexec.planner import Action
+from flowexec.planner import AdoptNode
 from flowexec.planner import KillJob
 from flowexec.planner import PollNode
 from flowexec.planner import RunNodes
@@ -23,8 +24,10 @@ def send(actions: Iterable[Action]) -> None:
     default, so that two apps in one process (tests, the embedded stack) never cross.
     """
     registry = current_app.extensions["celery"].tasks
-    run_node, poll_node, kill_job = (registry[name] for name in
-                                     ("flowexec.run_node", "flowexec.poll_node", "flowexec.kill_job"))
+    run_node, poll_node, kill_job, adopt_node = (
+        registry[name]
+        for name in ("flowexec.run_node", "flowexec.poll_node", "flowexec.kill_job", "flowexec.adopt_node")
+    )
     for action in actions:
         if isinstance(action, RunNodes):
             options = {"countdown": action.countdown} if action.countdown > 0 else {}
@@ -36,5 +39,7 @@ def send(actions: Iterable[Action]) -> None:
             poll_node.apply_async((action.node_id,), countdown=action.countdown)
         elif isinstance(action, KillJob):
             kill_job.apply_async((action.node_id, action.exec_id, action.task_id))
+        elif isinstance(action, AdoptNode):
+            adopt_node.apply_async((action.node_id,))
         else:  # pragma: no cover - the Action union is closed
             raise TypeError(f"unknown action {action!r}")

@@ -7,6 +7,8 @@ import random
 
 from celery import Task
 from celery import shared_task
+from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import OperationalError
 
 from flowexec import service
 from flowexec.errors import LinkisUnavailable
@@ -24,7 +26,13 @@ def _backoff(retries: int, cap: float) -> float:
     return float(min(cap, 0.2 * 2**retries) * (0.5 + random.random() / 2))
 
 
-@shared_task(name="flowexec.run_node", bind=True, max_retries=SUBMIT_RETRIES)
+#: A database that is briefly gone (restart, failover) delays a task; it is not a node failure.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+DB_RETRY = {"autoretry_for": DATABASE_ERRORS, "retry_backoff": 0.5, "retry_backoff_max": 10,
+            "retry_jitter": True}
+
+
+@shared_task(name="flowexec.run_node", bind=True, max_retries=SUBMIT_RETRIES, **DB_RETRY)
 def run_node(self: Task, node_run_id: int) -> None:
     """Claim a queued node and submit its Linkis job (control nodes complete at once)."""
     settings = runtime().settings
@@ -46,7 +54,7 @@ def poll_node(self: Task, node_run_id: int) -> None:
     rt = runtime()
     try:
         result = service.poll_node(node_run_id, rt.linkis_for, rt.settings)
-    except LinkisUnavailable as exc:
+    except (LinkisUnavailable, *DATABASE_ERRORS) as exc:
         log.warning("poll retried node_id=%s error=%s", node_run_id, exc)
         raise self.retry(countdown=rt.settings.poll_max) from exc
     if result.retry_in is not None:
@@ -56,7 +64,7 @@ def poll_node(self: Task, node_run_id: int) -> None:
 
 @shared_task(
     name="flowexec.kill_job",
-    autoretry_for=(LinkisUnavailable,),
+    autoretry_for=(LinkisUnavailable, *DATABASE_ERRORS),
     retry_backoff=0.5,
     retry_backoff_max=10,
     retry_jitter=True,
@@ -74,3 +82,10 @@ def kill_job(node_run_id: int, exec_id: str, task_id: int) -> None:
 def reconcile() -> None:
     """Re-drive lost dispatches and stale polls (beat sends this every few seconds)."""
     dispatch.send(service.reconcile(runtime().settings))
+
+
+@shared_task(name="flowexec.adopt_node", max_retries=10, **{**DB_RETRY, "autoretry_for": (LinkisUnavailable, *DATABASE_ERRORS)})
+def adopt_node(node_run_id: int) -> None:
+    """Settle a node whose submitting worker died: adopt its Linkis job, or resubmit."""
+    rt = runtime()
+    dispatch.send(service.adopt_node(node_run_id, rt.linkis_for, rt.settings))

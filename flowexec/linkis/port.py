@@ -98,6 +98,10 @@ class Linkis(Protocol):
 
     def log(self, ref: JobRef, from_line: int = 1, size: int = 100) -> LogPage: ...
 
+    def find_by_source(
+        self, tag: Mapping[str, str], since_ms: int, creator: str | None = None, page_size: int = 50
+    ) -> JobInfo | None: ...
+
 
 def engine_type(engine: str, versions: Mapping[str, str] = DEFAULT_ENGINE_VERSIONS) -> str:
     """Return the ``engineType`` label for an engine name, with its configured version."""

@@ -107,6 +107,7 @@ def test_default_mutable_fields_are_not_shared():
         ("FLOWEXEC_POLL_MAX", "30", "poll_max", 30.0),
         ("FLOWEXEC_RECONCILE_EVERY", "1.5", "reconcile_every", 1.5),
         ("FLOWEXEC_QUEUED_GRACE", "12", "queued_grace", 12.0),
+        ("FLOWEXEC_SUBMIT_GRACE", "90", "submit_grace", 90.0),
         ("FLOWEXEC_TOKEN", "s3cret", "token", "s3cret"),
         (
             "FLOWEXEC_ADMINS",
@@ -161,6 +162,7 @@ def test_every_variable_has_a_parse_case():
         ("FLOWEXEC_POLL_MAX", "-1"),
         ("FLOWEXEC_RECONCILE_EVERY", "5s"),
         ("FLOWEXEC_QUEUED_GRACE", "-0.1"),
+        ("FLOWEXEC_SUBMIT_GRACE", "0"),
         ("FLOWEXEC_MAX_BODY", "1MB"),
         ("FLOWEXEC_MAX_BODY", "0"),
         ("FLOWEXEC_VISIBILITY_TIMEOUT", "one hour"),
