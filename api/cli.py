@@ -238,6 +238,12 @@ def cmd_db(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from api import bench
+
+    return bench.main(args)
+
+
 def _non_negative(kind: Any) -> Any:
     def parse(text: str) -> Any:
         try:
@@ -453,6 +459,11 @@ def parser() -> argparse.ArgumentParser:
     database.add_argument("revision", nargs="?")
     database.set_defaults(func=cmd_db)
     _add_history_commands(sub)
+    bench = sub.add_parser("bench", help="measure scheduling overhead on MariaDB + Redis + workers")
+    from api.bench import add_arguments
+
+    add_arguments(bench)
+    bench.set_defaults(func=cmd_bench)
     return top
 
 
