@@ -57,6 +57,8 @@ class Settings:
     gateway_users: Mapping[str, str] = field(default_factory=lambda: {"hadoop": "hadoop"})
     gateway_tokens: Mapping[str, str] = field(default_factory=lambda: {"LINKIS-AUTH": "*"})
     visibility_timeout: int = 3600
+    engine_caps: Mapping[str, int] = field(default_factory=dict)
+    routes: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def embedded(self) -> bool:
@@ -131,6 +133,8 @@ _VARIABLES: dict[str, tuple[str, Any]] = {
     "FLOWEXEC_GATEWAY_USERS": ("gateway_users", lambda raw: _pairs(raw, ":")),
     "FLOWEXEC_GATEWAY_TOKENS": ("gateway_tokens", lambda raw: _pairs(raw, "=")),
     "FLOWEXEC_VISIBILITY_TIMEOUT": ("visibility_timeout", _positive_int),
+    "FLOWEXEC_ENGINE_CAPS": ("engine_caps", lambda raw: {k: _positive_int(v) for k, v in _pairs(raw, "=").items()}),
+    "FLOWEXEC_ROUTES": ("routes", lambda raw: _pairs(raw, "=")),
 }
 
 #: The documented variables, for the README check.

@@ -38,10 +38,14 @@ class NodePlan:
 
 @dataclass(frozen=True)
 class RunNodes:
-    """Dispatch ``run_node`` for these node runs, as one group (after ``countdown`` seconds)."""
+    """Dispatch ``run_node`` for these node runs, as one group (after ``countdown`` seconds).
+
+    ``engine`` is the Linkis engine of all of them (None for control nodes), for routing.
+    """
 
     node_ids: tuple[int, ...]
     countdown: float = 0.0
+    engine: str | None = None
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ from flowexec.signals import node_transitioned
 from flowexec.skip import ExecuteStrategy
 from flowexec.skip import StrategyArgs
 from flowexec.skip import skipped_nodes
+from flowexec.state import NODE_ACTIVE
 from flowexec.state import NODE_FAILED
 from flowexec.state import NODE_UNSTARTED
 from flowexec.state import NodeState
@@ -245,6 +246,7 @@ class ExecutionRequest:
     source: Mapping[str, Any] = field(default_factory=dict)
     submit_user: str | None = None
     limits: planner.NodeLimits = planner.NodeLimits()
+    max_parallel: int = 0
 
 
 @dataclass(frozen=True)
@@ -292,7 +294,7 @@ def submit_execution(request: ExecutionRequest, settings: Settings) -> tuple[Sub
         _insert_execution(session, task, version_row, request, args, plans)
         roots = _insert_nodes(session, task.id, flow, plans, request, settings)
         _start_info(session, task.id, version_row, plans, set(planner.roots(plans)))
-        actions: list[Action] = [RunNodes(tuple(roots))] if roots else []
+        actions: list[Action] = list(run_actions(roots))
         if not roots:
             _finalize(session, repo.lock_execution(session, task.id))
         return Submitted(task.id, exec_id_for(task.id, request.user), RunState(task.status)), actions
@@ -367,7 +369,7 @@ def _insert_execution(
             task_id=task.id, flow_id=version_row.flow_id, version=version_row.version,
             strategy=args.strategy.value, node_ids=",".join(sorted(args.node_ids)) or None,
             failure_policy=request.failure_policy, total_nodes=len(plans), settled_nodes=skipped,
-            failed_nodes=0, cancel_requested=False, started_time=now(),
+            failed_nodes=0, cancel_requested=False, started_time=now(), max_parallel=request.max_parallel,
         )
     )
     session.flush()
@@ -380,7 +382,7 @@ def _insert_nodes(
     plans: Sequence[planner.NodePlan],
     request: ExecutionRequest,
     settings: Settings,
-) -> list[int]:
+) -> list[NodeRun]:
     at = now()
     roots = set(planner.roots(plans))
     variables = planner.flow_variables(flow.props, request.variables, at.date())
@@ -401,11 +403,7 @@ def _insert_nodes(
             }
         )
     session.execute(insert(NodeRun), rows)
-    ids = session.execute(
-        select(NodeRun.id).where(NodeRun.task_id == task_id, NodeRun.state == NodeState.QUEUED.value)
-        .order_by(NodeRun.id)
-    ).scalars().all()
-    return list(ids)
+    return list(repo.nodes_in(session, task_id, [NodeState.QUEUED]))
 
 
 def _limits(flow: Flow, key: str, defaults: planner.NodeLimits) -> planner.NodeLimits:
@@ -505,8 +503,12 @@ def start_node(node_id: int, settings: Settings) -> tuple[Claimed | None, list[A
     def work(session: Session) -> tuple[Claimed | None, list[Action]]:
         node, execution = _lock_node(session, node_id)
         at = now()
+        if node.state == NodeState.QUEUED.value and _over_cap(session, execution, node, settings):
+            repo.cas_node(session, node_id, [NodeState.QUEUED], NodeState.QUEUED, parked=True)
+            log.info("node parked at its cap node_id=%s", node_id)
+            return None, []
         if not repo.cas_node(session, node_id, [NodeState.QUEUED], NodeState.SUBMITTING,
-                             attempt=NodeRun.attempt + 1, started_at=at, updated_at=at):
+                             attempt=NodeRun.attempt + 1, started_at=at, updated_at=at, parked=False):
             log.info("claim lost node_id=%s state=%s", node_id, node.state)
             return None, []
         _emit(session, execution, [Change(node.node_key, NodeState.QUEUED, NodeState.SUBMITTING)])
@@ -517,6 +519,34 @@ def start_node(node_id: int, settings: Settings) -> tuple[Claimed | None, list[A
         return Claimed(node_id, node.task_id, node.attempt + 1, spec), []
 
     return in_transaction(work)
+
+
+def _over_cap(session: Session, execution: Execution, node: NodeRun, settings: Settings) -> bool:
+    """True when starting this node would exceed its execution's or its engine's cap."""
+    if node.kind != NodeKind.LINKIS.value:
+        return False
+    if execution.max_parallel and repo.active_in_execution(session, execution.task_id) >= execution.max_parallel:
+        return True
+    engine = repo.engine_of(node) or ""
+    cap = settings.engine_caps.get(engine)
+    return cap is not None and repo.active_of_engine(session, engine) >= cap
+
+
+def run_actions(nodes: Sequence[NodeRun], countdown: float = 0.0) -> list[RunNodes]:
+    """One ``RunNodes`` per engine, so that dispatch can route each engine to its queue."""
+    by_engine: dict[str | None, list[int]] = {}
+    for node in nodes:
+        by_engine.setdefault(repo.engine_of(node), []).append(node.id)
+    return [RunNodes(tuple(ids), countdown, engine) for engine, ids in by_engine.items()]
+
+
+def _unpark(session: Session, execution: Execution, node: NodeRun) -> list[RunNodes]:
+    """A slot freed: send the oldest node parked at this execution's cap, or at this engine's."""
+    waiting = repo.parked(session, 1, task_id=execution.task_id) if execution.max_parallel else []
+    engine = repo.engine_of(node)
+    if not waiting and engine is not None:
+        waiting = repo.parked(session, 1, engine=engine)
+    return run_actions(waiting)
 
 
 def job_spec(node: NodeRun, task: WorkflowTask, settings: Settings) -> JobSpec:
@@ -715,14 +745,12 @@ def _complete(
         return []
     execution.settled_nodes += 1
     changes = [Change(node.node_key, old, outcome)]
-    actions: list[Action] = []
+    actions: list[Action] = list(_unpark(session, execution, node)) if old in NODE_ACTIVE else []
     if outcome in NODE_FAILED:
         execution.failed_nodes += 1
         actions += _apply_policy(session, execution, node, changes, at)
     elif not execution.cancel_requested:
-        ready = _release_children(session, execution, node, changes, at)
-        if ready:
-            actions.append(RunNodes(tuple(ready)))
+        actions += run_actions(_release_children(session, execution, node, changes, at))
     _emit(session, execution, changes)
     if execution.settled_nodes >= execution.total_nodes:
         _finalize(session, execution)
@@ -741,7 +769,7 @@ def _retry(
         return []
     log.info("node retried node_id=%s attempt=%s delay=%s", node.id, node.attempt, delay)
     _emit(session, execution, [Change(node.node_key, old, NodeState.QUEUED)])
-    return [RunNodes((node.id,), countdown=delay)]
+    return [*run_actions([node], countdown=delay), *(_unpark(session, execution, node) if old in NODE_ACTIVE else [])]
 
 
 def _apply_policy(
@@ -786,7 +814,7 @@ def _skip_downstream(
 
 def _release_children(
     session: Session, execution: Execution, node: NodeRun, changes: list[Change], at: datetime
-) -> list[int]:
+) -> list[NodeRun]:
     """Decrement the children's counters; the ones reaching zero are queued by this transaction."""
     children = repo.nodes_by_key(session, execution.task_id, repo.children_of(node))
     ready = [c for c in children if c.pending_parents == 1 and c.state == NodeState.PENDING.value]
@@ -797,7 +825,7 @@ def _release_children(
     )
     repo.set_nodes(session, [c.id for c in ready], NodeState.QUEUED, queued_at=at, updated_at=at)
     changes += [Change(c.node_key, NodeState.PENDING, NodeState.QUEUED) for c in ready]
-    return [c.id for c in ready]
+    return ready
 
 
 def _cancel_rest(
@@ -894,10 +922,9 @@ def reconcile(settings: Settings) -> list[Action]:
         at = now()
         actions: list[Action] = []
         lost = repo.overdue(session, NodeState.QUEUED, NodeRun.queued_at, at - grace)
-        redo = [n.id for n in lost if repo.cas_node(session, n.id, [NodeState.QUEUED], NodeState.QUEUED,
-                                                     queued_at=at)]
-        if redo:
-            actions.append(RunNodes(tuple(redo)))
+        redo = [n for n in lost if repo.cas_node(session, n.id, [NodeState.QUEUED], NodeState.QUEUED,
+                                                  queued_at=at)]
+        actions += run_actions(redo)
         late = repo.overdue(session, NodeState.RUNNING, NodeRun.deadline_at, at)
         actions += [PollNode(n.id, 0.0) for n in late]
         orphans = repo.overdue(session, NodeState.SUBMITTING, NodeRun.updated_at,
@@ -945,7 +972,7 @@ def adopt_node(node_id: int, linkis_for: LinkisFor, settings: Settings) -> list[
     if found is None or not found.exec_id:
         log.info("orphaned submission resubmitted node_id=%s attempt=%s", node_id, node.attempt)
         release_node(node_id)
-        return [RunNodes((node_id,))]
+        return list(run_actions([node]))
     log.info("orphaned submission adopted node_id=%s task_id=%s", node_id, found.task_id)
     return record_submission(node_id, JobRef(found.exec_id, found.task_id), settings)
 

@@ -91,6 +91,25 @@ def truncate(url: str) -> None:
     engine.dispose()
 
 
+def own_database(mysql_url: str, name: str) -> str:
+    """A database of its own (dropped and rebuilt by the migrations), for suites that
+    restart services or run worker processes, so that no other test run can disturb them."""
+    from flask_migrate import upgrade
+
+    from api import create_app
+    from api import migrations_dir
+
+    engine = sa.create_engine(mysql_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    url = mysql_url.rsplit("/", 1)[0] + "/" + name
+    with create_app({"database_url": url, "broker_url": "memory://"}).app_context():
+        upgrade(directory=migrations_dir())
+    return url
+
+
 @pytest.fixture
 def clean_mysql(migrated_mysql: str) -> str:
     """An empty schema: worker threads commit on their own connections, so truncate."""

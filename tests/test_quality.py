@@ -56,3 +56,10 @@ def test_readme_first_commands_are_the_ones_ci_runs() -> None:
     assert commands[0] == "pip install -e . && flowexec run examples/diamond.json"
     assert "pytest" in commands[1] and "[test]" in commands[1]
     assert "README.rst" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_is_valid_restructuredtext() -> None:
+    import docutils.core
+
+    docutils.core.publish_string((ROOT / "README.rst").read_text(), writer="null",
+                                 settings_overrides={"report_level": 2, "halt_level": 2})

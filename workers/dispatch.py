@@ -24,13 +24,17 @@ def send(actions: Iterable[Action]) -> None:
     default, so that two apps in one process (tests, the embedded stack) never cross.
     """
     registry = current_app.extensions["celery"].tasks
+    routes = current_app.extensions["flowexec"].settings.routes
     run_node, poll_node, kill_job, adopt_node = (
         registry[name]
         for name in ("flowexec.run_node", "flowexec.poll_node", "flowexec.kill_job", "flowexec.adopt_node")
     )
     for action in actions:
         if isinstance(action, RunNodes):
-            options = {"countdown": action.countdown} if action.countdown > 0 else {}
+            options: dict[str, object] = {"countdown": action.countdown} if action.countdown > 0 else {}
+            queue = routes.get(action.engine or "")
+            if queue:
+                options["queue"] = queue
             if len(action.node_ids) == 1:
                 run_node.apply_async((action.node_ids[0],), **options)
             elif action.node_ids:

@@ -36,6 +36,7 @@ DB_RETRY = {"autoretry_for": DATABASE_ERRORS, "retry_backoff": 0.5, "retry_backo
 def run_node(self: Task, node_run_id: int) -> None:
     """Claim a queued node and submit its Linkis job (control nodes complete at once)."""
     settings = runtime().settings
+    log.info("run_node node_id=%s", node_run_id)
     claimed, actions = service.start_node(node_run_id, settings)
     if claimed is not None and claimed.spec is not None:
         try:

@@ -16,6 +16,7 @@ from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import Time
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -127,6 +128,7 @@ class Execution(db.Model):  # type: ignore[name-defined,misc]
     settled_nodes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     failed_nodes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    max_parallel: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     started_time: Mapped[datetime] = mapped_column(Stamp, nullable=False)
     finished_time: Mapped[datetime | None] = mapped_column(Stamp)
 
@@ -140,6 +142,7 @@ class NodeRun(db.Model):  # type: ignore[name-defined,misc]
         Index("ix_flowexec_node_run_state_queued", "state", "queued_at"),
         Index("ix_flowexec_node_run_state_poll", "state", "next_poll_at"),
         Index("ix_flowexec_node_run_state_deadline", "state", "deadline_at"),
+        Index("ix_flowexec_node_run_parked", "parked", "queued_at"),
         {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"},
     )
 
@@ -171,3 +174,13 @@ class NodeRun(db.Model):  # type: ignore[name-defined,misc]
     deadline_at: Mapped[datetime | None] = mapped_column(Stamp)
     updated_at: Mapped[datetime | None] = mapped_column(Stamp)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    parked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=sa_false())
+
+
+class EngineSlot(db.Model):  # type: ignore[name-defined,misc]
+    """``flowexec_engine_slot``: one row per capped engine, locked while a node of it is claimed."""
+
+    __tablename__ = "flowexec_engine_slot"
+    __table_args__ = ({"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"},)
+
+    engine: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -8,16 +8,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from flowexec.errors import NotFound
 from flowexec.state import NodeState
+from flowexec.store.models import EngineSlot
 from flowexec.store.models import Execution
 from flowexec.store.models import NodeRun
 from flowexec.store.models import WorkflowExecuteInfo
 from flowexec.store.models import WorkflowTask
+
+_ACTIVE = (NodeState.SUBMITTING.value, NodeState.RUNNING.value)
 
 
 def lock_execution(session: Session, task_id: int) -> Execution:
@@ -126,6 +130,46 @@ def latest_info(session: Session, flow_id: int, version: str | None, lock: bool 
     if lock:
         query = query.with_for_update()
     return session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
+
+
+def engine_of(node: NodeRun) -> str | None:
+    """The Linkis engine of a node (``linkis.<engine>.<runType>``), None for control nodes."""
+    parts = node.job_type.split(".")
+    return parts[1] if node.kind == "linkis" and len(parts) > 2 else None
+
+
+def active_in_execution(session: Session, task_id: int) -> int:
+    """Nodes of one execution holding a slot (being submitted or running)."""
+    return int(session.execute(
+        select(func.count()).select_from(NodeRun)
+        .where(NodeRun.task_id == task_id, NodeRun.state.in_(_ACTIVE))
+    ).scalar_one())
+
+
+def active_of_engine(session: Session, engine: str) -> int:
+    """Lock the engine's slot row, then count its active nodes across every execution.
+
+    Every claim of a capped engine takes this row lock first, so two claims can never both
+    see the last free slot; a completion only lowers the count and needs no lock.
+    """
+    if session.get(EngineSlot, engine, with_for_update=True) is None:
+        session.add(EngineSlot(engine=engine))
+        session.flush()
+        session.get(EngineSlot, engine, with_for_update=True)
+    return int(session.execute(
+        select(func.count()).select_from(NodeRun)
+        .where(NodeRun.state.in_(_ACTIVE), NodeRun.job_type.like(f"linkis.{engine}.%"))
+    ).scalar_one())
+
+
+def parked(session: Session, limit: int, task_id: int | None = None, engine: str | None = None) -> Sequence[NodeRun]:
+    """The oldest nodes left Queued because a cap was full."""
+    query = select(NodeRun).where(NodeRun.parked.is_(True), NodeRun.state == NodeState.QUEUED.value)
+    if task_id is not None:
+        query = query.where(NodeRun.task_id == task_id)
+    if engine is not None:
+        query = query.where(NodeRun.job_type.like(f"linkis.{engine}.%"))
+    return session.execute(query.order_by(NodeRun.queued_at).limit(limit)).scalars().all()
 
 
 def children_of(node: NodeRun) -> list[str]:

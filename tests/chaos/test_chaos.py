@@ -23,6 +23,7 @@ from tests.chaos.cluster import random_flow
 from tests.chaos.cluster import restart_mariadb
 from tests.chaos.cluster import restart_redis
 from tests.chaos.cluster import wait_until
+from tests.conftest import own_database
 from tests.conftest import truncate
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
@@ -32,22 +33,7 @@ _flow_ids = itertools.count(9000)
 
 @pytest.fixture(scope="module")
 def chaos_mysql(mysql_url: str) -> str:
-    """A database of its own, built by the migrations."""
-    import sqlalchemy as sa
-    from flask_migrate import upgrade
-
-    from api import create_app
-    from api import migrations_dir
-
-    engine = sa.create_engine(mysql_url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP DATABASE IF EXISTS flowexec_chaos"))
-        conn.execute(sa.text("CREATE DATABASE flowexec_chaos"))
-    engine.dispose()
-    url = mysql_url.rsplit("/", 1)[0] + "/flowexec_chaos"
-    with create_app({"database_url": url, "broker_url": "memory://"}).app_context():
-        upgrade(directory=migrations_dir())
-    return url
+    return own_database(mysql_url, "flowexec_chaos")
 
 
 @pytest.fixture(scope="module")

@@ -108,6 +108,8 @@ def test_default_mutable_fields_are_not_shared():
         ("FLOWEXEC_RECONCILE_EVERY", "1.5", "reconcile_every", 1.5),
         ("FLOWEXEC_QUEUED_GRACE", "12", "queued_grace", 12.0),
         ("FLOWEXEC_SUBMIT_GRACE", "90", "submit_grace", 90.0),
+        ("FLOWEXEC_ENGINE_CAPS", "spark=4, shell=10", "engine_caps", {"spark": 4, "shell": 10}),
+        ("FLOWEXEC_ROUTES", "spark=flowexec.nodes.spark", "routes", {"spark": "flowexec.nodes.spark"}),
         ("FLOWEXEC_TOKEN", "s3cret", "token", "s3cret"),
         (
             "FLOWEXEC_ADMINS",
@@ -163,6 +165,8 @@ def test_every_variable_has_a_parse_case():
         ("FLOWEXEC_RECONCILE_EVERY", "5s"),
         ("FLOWEXEC_QUEUED_GRACE", "-0.1"),
         ("FLOWEXEC_SUBMIT_GRACE", "0"),
+        ("FLOWEXEC_ENGINE_CAPS", "spark=0"),
+        ("FLOWEXEC_ROUTES", "spark"),
         ("FLOWEXEC_MAX_BODY", "1MB"),
         ("FLOWEXEC_MAX_BODY", "0"),
         ("FLOWEXEC_VISIBILITY_TIMEOUT", "one hour"),

@@ -66,7 +66,7 @@ def _diff(app: Flask) -> list[object]:
 @pytest.mark.integration
 def test_upgrade_downgrade_upgrade_on_mariadb(scratch_mysql: str) -> None:
     app = create_app({"database_url": scratch_mysql, "broker_url": "memory://"})
-    expected = {"dss_workflow_task", "dss_workflow_execute_info", "flowexec_flow_version",
+    expected = {"dss_workflow_task", "dss_workflow_execute_info", "flowexec_flow_version", "flowexec_engine_slot",
                 "flowexec_execution", "flowexec_node_run"}
     with app.app_context():
         upgrade(directory=migrations_dir())
