@@ -13,6 +13,7 @@ from flowexec.planner import AdoptNode
 from flowexec.planner import KillJob
 from flowexec.planner import PollNode
 from flowexec.planner import RunNodes
+from workers.celery_app import CONTROL
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,9 @@ def send(actions: Iterable[Action]) -> None:
     for action in actions:
         if isinstance(action, RunNodes):
             options: dict[str, object] = {"countdown": action.countdown} if action.countdown > 0 else {}
-            queue = routes.get(action.engine or "")
+            # Control nodes complete at once, on the control queue; Linkis nodes go to their
+            # engine's queue when one is routed, else to flowexec.nodes.
+            queue = routes.get(action.engine) if action.engine else CONTROL
             if queue:
                 options["queue"] = queue
             if len(action.node_ids) == 1:

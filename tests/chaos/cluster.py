@@ -69,18 +69,20 @@ class Cluster:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     beat: subprocess.Popen[bytes] | None = None
 
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        name = f"chaos-{uuid.uuid4().hex[:6]}"
+    def start_worker(self, queues: str = "flowexec.control,flowexec.nodes,flowexec.poll",
+                     concurrency: int = 6) -> subprocess.Popen[bytes]:
+        name = f"w-{uuid.uuid4().hex[:6]}"
         log = open(self.home / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers.worker", "worker", "-P", "threads", "-c", "6",
-             "-Q", "flowexec.control,flowexec.nodes,flowexec.poll", "--without-heartbeat", "--without-mingle",
+            [sys.executable, "-m", "celery", "-A", "workers.worker", "worker", "-P", "threads",
+             "-c", str(concurrency), "-Q", queues, "--without-heartbeat", "--without-mingle",
              "--without-gossip", "-n", f"{name}@localhost", "--loglevel", "INFO"],
             env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
         log.close()
         path = self.home / f"{name}.log"
         wait_until(lambda: b"ready." in path.read_bytes(), 60, f"worker {name}")
+        proc.log_path = path  # type: ignore[attr-defined]
         self.workers.append(proc)
         return proc
 
@@ -122,11 +124,11 @@ class Cluster:
 
     # -- flows --
 
-    def submit(self, doc: dict[str, Any], flow_id: int) -> int:
+    def submit(self, doc: dict[str, Any], flow_id: int, **request: Any) -> int:
         with self.app.app_context():
             ref = service.register_flow(doc, {}, flow_id=flow_id)
             submitted, actions = service.submit_execution(
-                service.ExecutionRequest(flow_id=flow_id, version=ref.version, user="hadoop"),
+                service.ExecutionRequest(flow_id=flow_id, version=ref.version, user="hadoop", **request),
                 self.app.extensions["flowexec"].settings)
             dispatch.send(actions)
         return submitted.task_id
