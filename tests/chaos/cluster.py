@@ -166,6 +166,26 @@ class Cluster:
             engine.dispose()
 
 
+def open_cluster(database: str, redis_url: str, redis_db: int, home: Path,
+                 settings: dict[str, Any] | None = None, faults: bool = False) -> Cluster:
+    """A gateway on a thread, and an API app and worker environment on these services.
+
+    ``settings`` are flowexec settings for both the app and the worker processes.
+    """
+    from api import create_app
+    from flowexec.linkis.gateway import create_gateway
+    from flowexec.linkis.gateway import serve_gateway
+
+    gateway = serve_gateway(create_gateway(home / "gateway", faults_enabled=faults), "127.0.0.1", 0)
+    broker = f"{redis_url.rsplit('/', 1)[0]}/{redis_db}"
+    env = chaos_env(database, broker, gateway.url, home)
+    for name, value in (settings or {}).items():
+        env[f"FLOWEXEC_{name.upper()}"] = ",".join(f"{k}={v}" for k, v in value.items())
+    app = create_app({"database_url": database, "broker_url": broker, "linkis_url": gateway.url,
+                      **(settings or {})})
+    return Cluster(home=home, env=env, app=app, gateway=gateway)
+
+
 def restart_mariadb() -> None:
     subprocess.run(["mysqladmin", "-uroot", "-h127.0.0.1", "shutdown"], check=False, timeout=60)
     wait_until(lambda: not answers(3306), 60, "MariaDB to stop")

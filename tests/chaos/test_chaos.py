@@ -18,7 +18,7 @@ import pytest
 import redis
 
 from tests.chaos.cluster import Cluster
-from tests.chaos.cluster import chaos_env
+from tests.chaos.cluster import open_cluster
 from tests.chaos.cluster import random_flow
 from tests.chaos.cluster import restart_mariadb
 from tests.chaos.cluster import restart_redis
@@ -38,16 +38,7 @@ def chaos_mysql(mysql_url: str) -> str:
 
 @pytest.fixture(scope="module")
 def cluster(chaos_mysql: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    from api import create_app
-    from flowexec.linkis.gateway import create_gateway
-    from flowexec.linkis.gateway import serve_gateway
-
-    home = tmp_path_factory.mktemp("chaos")
-    gateway = serve_gateway(create_gateway(home / "gateway", faults_enabled=True), "127.0.0.1", 0)
-    broker = redis_url.rsplit("/", 1)[0] + "/12"  # a database of its own
-    env = chaos_env(chaos_mysql, broker, gateway.url, home)
-    app = create_app({"database_url": chaos_mysql, "broker_url": broker, "linkis_url": gateway.url})
-    running = Cluster(home=home, env=env, app=app, gateway=gateway)
+    running = open_cluster(chaos_mysql, redis_url, 12, tmp_path_factory.mktemp("chaos"), faults=True)
     try:
         running.start_worker()
         running.start_worker()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.chaos.cluster import Cluster
-from tests.chaos.cluster import chaos_env
+from tests.chaos.cluster import open_cluster
 from tests.conftest import own_database
 from tests.conftest import truncate
 
@@ -26,18 +26,8 @@ def database(mysql_url: str) -> str:
 @pytest.fixture(scope="module")
 def cluster(database: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """Three workers: control only; shell nodes and polls; python nodes (routed to their own queue)."""
-    from api import create_app
-    from flowexec.linkis.gateway import create_gateway
-    from flowexec.linkis.gateway import serve_gateway
-
-    home = tmp_path_factory.mktemp("scaling")
-    gateway = serve_gateway(create_gateway(home / "gateway"), "127.0.0.1", 0)
-    broker = redis_url.rsplit("/", 1)[0] + "/11"
-    env = {**chaos_env(database, broker, gateway.url, home), "FLOWEXEC_ROUTES": "python=flowexec.nodes.python",
-           "FLOWEXEC_ENGINE_CAPS": "python=2"}
-    app = create_app({"database_url": database, "broker_url": broker, "linkis_url": gateway.url,
-                      "routes": {"python": "flowexec.nodes.python"}, "engine_caps": {"python": 2}})
-    running = Cluster(home=home, env=env, app=app, gateway=gateway)
+    running = open_cluster(database, redis_url, 11, tmp_path_factory.mktemp("scaling"),
+                           {"routes": {"python": "flowexec.nodes.python"}, "engine_caps": {"python": 2}})
     try:
         running.start_worker("flowexec.control", concurrency=2)
         running.start_worker("flowexec.nodes,flowexec.poll", concurrency=4)
