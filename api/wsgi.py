@@ -1,8 +1,7 @@
 """``gunicorn api.wsgi:app``: logging, then the app."""
 
-import logging
-
 from api import create_app
+from flowexec import logcontext
 
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+logcontext.configure()
 app = create_app()

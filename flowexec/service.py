@@ -30,6 +30,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from flowexec import logcontext
 from flowexec import planner
 from flowexec.config import Settings
 from flowexec.errors import InvalidRequest
@@ -494,7 +495,9 @@ def _lock_node(session: Session, node_id: int) -> tuple[NodeRun, Execution]:
     """Lock the node's execution, then read the node: its state is current under the lock."""
     task_id = repo.get_node(session, node_id).task_id
     execution = repo.lock_execution(session, task_id)
-    return repo.get_node(session, node_id), execution
+    node = repo.get_node(session, node_id)
+    logcontext.bind(task_id, node.node_key)
+    return node, execution
 
 
 def start_node(node_id: int, settings: Settings) -> tuple[Claimed | None, list[Action]]:

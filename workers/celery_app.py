@@ -9,6 +9,7 @@ from celery import Task
 from flask import Flask
 from kombu import Queue
 
+from flowexec import logcontext
 from flowexec.config import Settings
 
 CONTROL, NODES, POLL = "flowexec.control", "flowexec.nodes", "flowexec.poll"
@@ -63,6 +64,7 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
 
     class FlaskTask(Task):  # type: ignore[misc]
         def __call__(self, *args: object, **kwargs: object) -> object:
+            logcontext.clear()
             with app.app_context():
                 return self.run(*args, **kwargs)
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 from api import create_app
+from flowexec import logcontext
 
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+logcontext.configure()
 flask_app = create_app()
 celery = app = flask_app.extensions["celery"]
