@@ -46,6 +46,8 @@ class RunNodes:
     node_ids: tuple[int, ...]
     countdown: float = 0.0
     engine: str | None = None
+    #: ``<taskID>:<node key>`` per node, shown with the task in Flower (not used to run it).
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class PollNode:
 
     node_id: int
     countdown: float
+    label: str = ""
 
 
 @dataclass(frozen=True)

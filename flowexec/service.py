@@ -537,10 +537,16 @@ def _over_cap(session: Session, execution: Execution, node: NodeRun, settings: S
 
 def run_actions(nodes: Sequence[NodeRun], countdown: float = 0.0) -> list[RunNodes]:
     """One ``RunNodes`` per engine, so that dispatch can route each engine to its queue."""
-    by_engine: dict[str | None, list[int]] = {}
+    by_engine: dict[str | None, list[NodeRun]] = {}
     for node in nodes:
-        by_engine.setdefault(repo.engine_of(node), []).append(node.id)
-    return [RunNodes(tuple(ids), countdown, engine) for engine, ids in by_engine.items()]
+        by_engine.setdefault(repo.engine_of(node), []).append(node)
+    return [RunNodes(tuple(n.id for n in group), countdown, engine, tuple(label(n) for n in group))
+            for engine, group in by_engine.items()]
+
+
+def label(node: NodeRun) -> str:
+    """How a node's tasks read in Flower: ``<taskID>:<node key>``."""
+    return f"{node.task_id}:{node.node_key}"
 
 
 def _unpark(session: Session, execution: Execution, node: NodeRun) -> list[RunNodes]:
@@ -607,7 +613,7 @@ def record_submission(node_id: int, ref: JobRef, settings: Settings) -> list[Act
                          linkis_exec_id=ref.exec_id, linkis_task_id=ref.task_id, updated_at=at,
                          polls=0, next_poll_at=at + timedelta(seconds=countdown), deadline_at=deadline):
             _emit(session, execution, [Change(node.node_key, NodeState.SUBMITTING, NodeState.RUNNING)])
-            return [PollNode(node_id, countdown)]
+            return [PollNode(node_id, countdown, label(node))]
         # The node was cancelled while we submitted: its job must not run on.
         log.info("submitted after cancel node_id=%s exec_id=%s", node_id, ref.exec_id)
         repo.cas_node(session, node_id, [NodeState.CANCELLED], NodeState.CANCELLED,
@@ -929,7 +935,7 @@ def reconcile(settings: Settings) -> list[Action]:
                                                   queued_at=at)]
         actions += run_actions(redo)
         late = repo.overdue(session, NodeState.RUNNING, NodeRun.deadline_at, at)
-        actions += [PollNode(n.id, 0.0) for n in late]
+        actions += [PollNode(n.id, 0.0, label(n)) for n in late]
         orphans = repo.overdue(session, NodeState.SUBMITTING, NodeRun.updated_at,
                                at - timedelta(seconds=settings.submit_grace))
         for n in orphans:
@@ -940,7 +946,7 @@ def reconcile(settings: Settings) -> list[Action]:
         for n in stale:
             if repo.cas_node(session, n.id, [NodeState.RUNNING], NodeState.RUNNING,
                              next_poll_at=at + grace):
-                actions.append(PollNode(n.id, 0.0))
+                actions.append(PollNode(n.id, 0.0, label(n)))
         if actions:
             log.info("reconcile redispatched queued=%s polls=%s", len(redo), len(stale))
         return actions

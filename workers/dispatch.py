@@ -38,12 +38,14 @@ def send(actions: Iterable[Action]) -> None:
             queue = routes.get(action.engine) if action.engine else CONTROL
             if queue:
                 options["queue"] = queue
+            labels = action.labels or ("",) * len(action.node_ids)
             if len(action.node_ids) == 1:
-                run_node.apply_async((action.node_ids[0],), **options)
+                run_node.apply_async((action.node_ids[0],), {"node": labels[0]}, **options)
             elif action.node_ids:
-                group(run_node.si(node_id) for node_id in action.node_ids).apply_async(**options)
+                group(run_node.si(node_id, node=name) for node_id, name in zip(action.node_ids, labels, strict=True)
+                      ).apply_async(**options)
         elif isinstance(action, PollNode):
-            poll_node.apply_async((action.node_id,), countdown=action.countdown)
+            poll_node.apply_async((action.node_id,), {"node": action.label}, countdown=action.countdown)
         elif isinstance(action, KillJob):
             kill_job.apply_async((action.node_id, action.exec_id, action.task_id))
         elif isinstance(action, AdoptNode):

@@ -33,8 +33,11 @@ DB_RETRY = {"autoretry_for": DATABASE_ERRORS, "retry_backoff": 0.5, "retry_backo
 
 
 @shared_task(name="flowexec.run_node", bind=True, max_retries=SUBMIT_RETRIES, **DB_RETRY)
-def run_node(self: Task, node_run_id: int) -> None:
-    """Claim a queued node and submit its Linkis job (control nodes complete at once)."""
+def run_node(self: Task, node_run_id: int, node: str = "") -> None:
+    """Claim a queued node and submit its Linkis job (control nodes complete at once).
+
+    ``node`` (``<taskID>:<key>``) only labels the task in Flower and the logs.
+    """
     settings = runtime().settings
     log.info("run_node node_id=%s", node_run_id)
     claimed, actions = service.start_node(node_run_id, settings)
@@ -50,7 +53,7 @@ def run_node(self: Task, node_run_id: int) -> None:
 
 
 @shared_task(name="flowexec.poll_node", bind=True, max_retries=None)
-def poll_node(self: Task, node_run_id: int) -> None:
+def poll_node(self: Task, node_run_id: int, node: str = "") -> None:
     """Poll a running node's job; not finished means retry later, never wait here."""
     rt = runtime()
     try:
