@@ -185,18 +185,22 @@ def info_lists(states: Mapping[str, NodeState]) -> dict[str, str]:
 
 def move_in_lists(lists: Mapping[str, str], key: str, old: NodeState, new: NodeState) -> dict[str, str]:
     """Return the lists after one node moved from ``old`` to ``new``."""
-    out = dict(lists)
-    for column, members in INFO_LISTS.items():
-        was, now = old in members, new in members
-        if was == now:
-            continue
-        items = [k for k in (out.get(column) or "").split(",") if k]
-        if now:
-            items.append(key)
-        else:
-            items = [k for k in items if k != key]
-        out[column] = ",".join(items)
-    return out
+    return move_all_in_lists(lists, [(key, old, new)])
+
+
+def move_all_in_lists(
+    lists: Mapping[str, str], changes: Iterable[tuple[str, NodeState, NodeState]]
+) -> dict[str, str]:
+    """Return the lists after every change, in order; each list is split and joined once."""
+    items = {column: dict.fromkeys(k for k in (lists.get(column) or "").split(",") if k) for column in INFO_LISTS}
+    for key, old, new in changes:
+        for column, members in INFO_LISTS.items():
+            was, now = old in members, new in members
+            if was and not now:
+                items[column].pop(key, None)
+            elif now and not was:
+                items[column][key] = None
+    return {column: ",".join(keys) for column, keys in items.items()}
 
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.]*)\}")

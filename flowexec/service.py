@@ -493,7 +493,9 @@ def _emit(session: Session, execution: Execution, changes: Sequence[Change]) -> 
 
 def _lock_node(session: Session, node_id: int) -> tuple[NodeRun, Execution]:
     """Lock the node's execution, then read the node: its state is current under the lock."""
-    task_id = repo.get_node(session, node_id).task_id
+    task_id = session.execute(select(NodeRun.task_id).where(NodeRun.id == node_id)).scalar_one_or_none()
+    if task_id is None:
+        raise NotFound(f"node run {node_id} not found")
     execution = repo.lock_execution(session, task_id)
     node = repo.get_node(session, node_id)
     logcontext.bind(task_id, node.node_key)
@@ -514,9 +516,12 @@ def start_node(node_id: int, settings: Settings) -> tuple[Claimed | None, list[A
                              attempt=NodeRun.attempt + 1, started_at=at, updated_at=at, parked=False):
             log.info("claim lost node_id=%s state=%s", node_id, node.state)
             return None, []
-        _emit(session, execution, [Change(node.node_key, NodeState.QUEUED, NodeState.SUBMITTING)])
+        claim = Change(node.node_key, NodeState.QUEUED, NodeState.SUBMITTING)
         if node.kind != NodeKind.LINKIS.value:
-            return None, _complete(session, execution, node, NodeState.SUBMITTING, NodeState.SUCCEED)
+            # One batch for both moves: the seed tables are written once for a control node.
+            return None, _complete(session, execution, node, NodeState.SUBMITTING, NodeState.SUCCEED,
+                                   prior=(claim,))
+        _emit(session, execution, [claim])
         task = repo.get_task(session, node.task_id)
         spec = job_spec(node, task, settings)
         return Claimed(node_id, node.task_id, node.attempt + 1, spec), []
@@ -743,18 +748,25 @@ def _complete(
     node: NodeRun,
     old: NodeState,
     outcome: NodeState,
+    prior: Sequence[Change] = (),
     **values: Any,
 ) -> list[Action]:
-    """Move a node (locked, in ``old``) to its outcome and do what follows, in the caller's transaction."""
+    """Move a node (locked, in ``old``) to its outcome and do what follows, in the caller's transaction.
+
+    ``prior``: changes this transaction made before, sent in the same signal batch.
+    """
     at = now()
     if outcome is NodeState.FAILED and node.retries_left > 0 and not execution.cancel_requested:
+        _emit(session, execution, prior)
         return _retry(session, execution, node, old, values.get("error"), at)
     if not repo.cas_node(session, node.id, [old], outcome, finished_at=at, updated_at=at, **values):
         log.info("completion lost node_id=%s state=%s outcome=%s", node.id, old, outcome)
+        _emit(session, execution, prior)
         return []
     execution.settled_nodes += 1
-    changes = [Change(node.node_key, old, outcome)]
-    actions: list[Action] = list(_unpark(session, execution, node)) if old in NODE_ACTIVE else []
+    changes = [*prior, Change(node.node_key, old, outcome)]
+    holds_slot = old in NODE_ACTIVE and node.kind == NodeKind.LINKIS.value
+    actions: list[Action] = list(_unpark(session, execution, node)) if holds_slot else []
     if outcome in NODE_FAILED:
         execution.failed_nodes += 1
         actions += _apply_policy(session, execution, node, changes, at)
@@ -827,6 +839,11 @@ def _release_children(
     """Decrement the children's counters; the ones reaching zero are queued by this transaction."""
     children = repo.nodes_by_key(session, execution.task_id, repo.children_of(node))
     ready = [c for c in children if c.pending_parents == 1 and c.state == NodeState.PENDING.value]
+    if ready and len(ready) == len(children):  # chains and a join's last parent: one UPDATE
+        repo.set_nodes(session, [c.id for c in ready], NodeState.QUEUED, queued_at=at, updated_at=at,
+                       pending_parents=NodeRun.pending_parents - 1)
+        changes += [Change(c.node_key, NodeState.PENDING, NodeState.QUEUED) for c in ready]
+        return ready
     session.execute(
         update(NodeRun).where(NodeRun.id.in_([c.id for c in children]))
         .values(pending_parents=NodeRun.pending_parents - 1)

@@ -29,6 +29,9 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 TinyStatus = Integer().with_variant(mysql.INTEGER(display_width=1), "mysql", "mariadb")
 # Flow definitions and per-node code can exceed TEXT's 64 KiB on MySQL.
 LongText = Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+# The node lists of dss_workflow_execute_info: TEXT in DSS's DDL, which 64 KiB caps at about
+# 1,700 UUID node ids; MEDIUMTEXT reads the same for DSS's tools and holds any flow.
+ListText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 # Microseconds, so that "no child starts before its parents finished" is observable.
 Stamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
@@ -72,19 +75,23 @@ class WorkflowExecuteInfo(db.Model):  # type: ignore[name-defined,misc]
     """``dss_workflow_execute_info``: node lists of the latest execution of a flow version."""
 
     __tablename__ = "dss_workflow_execute_info"
-    __table_args__ = ({"mysql_engine": "InnoDB", "mysql_charset": "utf8"},)
+    __table_args__ = (
+        # Not in DSS's DDL: every transition finds its execution's row by flow and version.
+        Index("ix_dss_workflow_execute_info_flow_version", "flow_id", "version"),
+        {"mysql_engine": "InnoDB", "mysql_charset": "utf8"},
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     task_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
     status: Mapped[int | None] = mapped_column(TinyStatus)
     flow_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
     version: Mapped[str | None] = mapped_column(String(200))
-    failed_jobs: Mapped[str | None] = mapped_column(Text)
-    pending_jobs: Mapped[str | None] = mapped_column("Pending_jobs", Text)
-    skipped_jobs: Mapped[str | None] = mapped_column(Text)
-    succeed_jobs: Mapped[str | None] = mapped_column(Text)
+    failed_jobs: Mapped[str | None] = mapped_column(ListText)
+    pending_jobs: Mapped[str | None] = mapped_column("Pending_jobs", ListText)
+    skipped_jobs: Mapped[str | None] = mapped_column(ListText)
+    succeed_jobs: Mapped[str | None] = mapped_column(ListText)
     createtime: Mapped[datetime] = mapped_column(DateTime, nullable=False)
-    running_jobs: Mapped[str | None] = mapped_column(Text)
+    running_jobs: Mapped[str | None] = mapped_column(ListText)
     updatetime: Mapped[datetime | None] = mapped_column(DateTime)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import case
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -26,17 +27,13 @@ def update_task(session: Session, batch: Transitions) -> None:
         "progress": batch.settled / batch.total if batch.total else 1.0,
         "updated_time": datetime.now(),
     }
+    if any(c.new is NodeState.SUBMITTING for c in batch.changes):
+        values["status"] = case((WorkflowTask.status.in_(_NOT_STARTED), RunState.RUNNING.value),
+                                else_=WorkflowTask.status)
     session.execute(
         update(WorkflowTask).where(WorkflowTask.id == batch.task_id).values(**values)
         .execution_options(synchronize_session=False)
     )
-    if any(c.new is NodeState.SUBMITTING for c in batch.changes):
-        session.execute(
-            update(WorkflowTask)
-            .where(WorkflowTask.id == batch.task_id, WorkflowTask.status.in_(_NOT_STARTED))
-            .values(status=RunState.RUNNING.value)
-            .execution_options(synchronize_session=False)
-        )
 
 
 def update_info(session: Session, batch: Transitions) -> None:
@@ -45,8 +42,7 @@ def update_info(session: Session, batch: Transitions) -> None:
     if info is None or info.task_id != batch.task_id:
         return  # a newer execution of this version owns the row now
     lists = {column: getattr(info, column) or "" for column in planner.INFO_LISTS}
-    for change in batch.changes:
-        lists = planner.move_in_lists(lists, change.key, change.old, change.new)
+    lists = planner.move_all_in_lists(lists, ((c.key, c.old, c.new) for c in batch.changes))
     for column, value in lists.items():
         setattr(info, column, value)
     info.updatetime = datetime.now()

@@ -90,7 +90,7 @@ def test_upgrade_downgrade_upgrade_on_mariadb(scratch_mysql: str) -> None:
                      "`err_code` int(11)", "`engine_start_time` time", "`task_resource` varchar(1024)",
                      "`label_json` varchar(200)", "`execution_code` text", "CHARSET=utf8mb4"):
         assert fragment in task_ddl, fragment
-    for fragment in ("`task_id` bigint(20) NOT NULL", "`status` int(1)", "`Pending_jobs` text",
+    for fragment in ("`task_id` bigint(20) NOT NULL", "`status` int(1)", "`Pending_jobs` mediumtext",
                      "`createtime` datetime NOT NULL", "CHARSET=utf8"):
         assert fragment in info_ddl, fragment
 
