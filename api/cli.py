@@ -8,7 +8,9 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from collections.abc import Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +114,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK if result["status"] == RunState.SUCCEED.value else EXIT_FAILED
 
 
-def watch(task_id: int, console: Console, live: bool, timeout: float | None = None) -> tuple[Any, Any]:
-    """Refresh the node table until the execution ends."""
+def watch(task_id: int, console: Console, live: bool, timeout: float | None = None,
+          every: float = 0.05) -> tuple[Any, Any]:
+    """Refresh the node table every ``every`` seconds until the execution ends."""
     from flowexec import service
 
     deadline = time.monotonic() + timeout if timeout else None
@@ -126,7 +129,7 @@ def watch(task_id: int, console: Console, live: bool, timeout: float | None = No
                 return task, nodes
             if deadline and time.monotonic() > deadline:
                 raise FlowexecError(f"execution {task_id} did not finish in {timeout} s")
-            time.sleep(0.05)
+            time.sleep(every)
 
 
 class _nothing:
@@ -144,13 +147,35 @@ def _duration(node: Any) -> str:
     return f"{(end - node.started_at).total_seconds():.2f}s"
 
 
+def node_depths(nodes: Any) -> dict[str, int]:
+    """Each node's topological depth (longest path from a root), from the rows' children lists."""
+    from api.svg import GraphNode
+    from api.svg import depths
+
+    return depths([GraphNode(n.node_key, n.title, n.state, json.loads(n.children or "[]")) for n in nodes])
+
+
 def progress_table(task: Any, nodes: Any) -> Table:
-    table = Table(title=f"task {task.id}: {task.status} {100 * (task.progress or 0):.0f}%")
-    for column in ("node", "state", "duration"):
-        table.add_column(column)
+    """The live view: nodes grouped by topological depth, state coloured, attempt and duration."""
+    counts: dict[str, int] = {}
     for node in nodes:
+        counts[node.state] = counts.get(node.state, 0) + 1
+    tally = "  ".join(f"[{STATE_STYLE.get(k, '')}]{k} {v}[/]" for k, v in sorted(counts.items()))
+    table = Table(title=f"task {task.id}: {task.status} {100 * (task.progress or 0):.0f}%", caption=tally)
+    for column in ("depth", "node", "state", "attempt", "duration"):
+        table.add_column(column, justify="right" if column in ("depth", "attempt", "duration") else "left")
+    depth = node_depths(nodes)
+    order = sorted(range(len(nodes)), key=lambda i: (depth[nodes[i].node_key], i))
+    previous = None
+    for i in order:
+        node = nodes[i]
+        level = depth[node.node_key]
+        if previous is not None and level != previous:
+            table.add_section()
         style = STATE_STYLE.get(node.state, "")
-        table.add_row(node.title, f"[{style}]{node.state}[/]", _duration(node))
+        table.add_row(str(level) if level != previous else "", node.title, f"[{style}]{node.state}[/]",
+                      str(node.attempt or ""), _duration(node))
+        previous = level
     return table
 
 
@@ -334,33 +359,63 @@ def _node_of(nodes: Any, key: str) -> Any:
     raise UsageError(f"no node {key!r} in this execution")
 
 
-def cmd_logs(args: argparse.Namespace) -> int:
+@contextmanager
+def _node_linkis(exec_id: str, key: str) -> Iterator[tuple[Any, Any]]:
+    """A node's row and a Linkis client as its user, or ``(node, None)`` if it has no job."""
     from api.embedded import running_gateway
     from flowexec import service
     from flowexec.linkis.client import LinkisClient
-    from flowexec.linkis.port import JobRef
 
     app = _local_app()
     settings = app.extensions["flowexec"].settings
     with app.app_context():
-        task, _, nodes = service.execution_nodes(_task_id(args.exec_id))
-        node = _node_of(nodes, args.node)
+        task, _, nodes = service.execution_nodes(_task_id(exec_id))
+        node = _node_of(nodes, key)
     if not node.linkis_task_id:
         print(f"flowexec: node {node.title} has no Linkis job ({node.state})", file=sys.stderr)
-        return EXIT_OK
-    ref = JobRef(node.linkis_exec_id or "", int(node.linkis_task_id))
+        yield node, None
+        return
     # The embedded gateway keeps its history in SQLite under $FLOWEXEC_HOME: start it just for this read.
     with running_gateway(settings) as local_url:
         url = settings.linkis_url or local_url
         with LinkisClient(url, token=settings.linkis_token, user=service.linkis_user(task, settings)) as linkis:
-            line = 1
-            while True:
-                page = linkis.log(ref, line, 1000)
-                for text in page.lines:
-                    print(text)
-                if not page.lines:
-                    return EXIT_OK
-                line = page.next_line
+            yield node, linkis
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    from flowexec.linkis.port import JobRef
+
+    with _node_linkis(args.exec_id, args.node) as (node, linkis):
+        if linkis is None:
+            return EXIT_OK
+        ref = JobRef(node.linkis_exec_id or "", int(node.linkis_task_id))
+        line = 1
+        while True:
+            page = linkis.log(ref, line, 1000)
+            for text in page.lines:
+                print(text)
+            if not page.lines:
+                return EXIT_OK
+            line = page.next_line
+
+
+def cmd_result(args: argparse.Namespace) -> int:
+    from api.executions import read_results
+
+    with _node_linkis(args.exec_id, args.node) as (node, linkis):
+        sets = read_results(linkis, node.result_location) if linkis and node.result_location else []
+    if args.json:
+        print(json.dumps({"nodeID": node.node_key, "resultSets": sets}))
+        return EXIT_OK
+    console = Console()
+    for result in sets:
+        table = Table(title=result["path"])
+        for column in result["columns"] or ["output"]:
+            table.add_column(column)
+        for row in result["rows"]:
+            table.add_row(*["NULL" if cell is None else cell for cell in row])
+        console.print(table)
+    return EXIT_OK
 
 
 def cmd_kill(args: argparse.Namespace) -> int:
@@ -394,6 +449,36 @@ def _kill_now(app: Any, action: Any) -> None:
         JobRef(action.exec_id, action.task_id))
 
 
+def cmd_watch(args: argparse.Namespace) -> int:
+    from flowexec import service
+
+    console = Console()
+    with _local_app().app_context():
+        task_id = _task_id(args.exec_id)
+        if args.once:
+            task, _, nodes = service.execution_nodes(task_id)
+        else:
+            task, nodes = watch(task_id, console, live=console.is_terminal, timeout=args.timeout or None,
+                                every=args.every)
+    console.print(progress_table(task, nodes))
+    if not args.once and task.status != RunState.SUCCEED.value:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from api.executions import graph_svg
+    from flowexec import service
+
+    with _local_app().app_context():
+        picture = graph_svg(*service.execution_nodes(_task_id(args.exec_id)))
+    if args.output in (None, "-"):
+        sys.stdout.write(picture + "\n")
+    else:
+        Path(args.output).write_text(picture + "\n", encoding="utf-8")
+    return EXIT_OK
+
+
 def _add_history_commands(sub: Any) -> None:
     history = sub.add_parser("history", help="executions, newest first")
     history.add_argument("--flow-id", type=int)
@@ -410,10 +495,27 @@ def _add_history_commands(sub: Any) -> None:
     logs.add_argument("exec_id", metavar="EXEC_ID", help="execID or taskID")
     logs.add_argument("node", metavar="NODE", help="node id (key) or title")
     logs.set_defaults(func=cmd_logs)
+    result = sub.add_parser("result", help="a node's result sets (a SQL node's rows, a script's output)")
+    result.add_argument("exec_id", metavar="EXEC_ID", help="execID or taskID")
+    result.add_argument("node", metavar="NODE", help="node id (key) or title")
+    result.add_argument("--json", action="store_true", help="print one JSON object")
+    result.set_defaults(func=cmd_result)
     kill = sub.add_parser("kill", help="kill an execution, or one node of it")
     kill.add_argument("exec_id", metavar="EXEC_ID", help="execID or taskID")
     kill.add_argument("--node", metavar="KEY")
     kill.set_defaults(func=cmd_kill)
+    live = sub.add_parser("watch", help="a live view of an execution's nodes until it ends")
+    live.add_argument("exec_id", metavar="EXEC_ID", help="execID or taskID")
+    live.add_argument("--once", action="store_true", help="print one snapshot and return")
+    live.add_argument("--every", type=_non_negative(float), default=0.5, metavar="SECONDS",
+                      help="refresh period (default 0.5)")
+    live.add_argument("--timeout", type=_non_negative(float), default=0.0, metavar="SECONDS",
+                      help="give up after this long, 0 for never")
+    live.set_defaults(func=cmd_watch)
+    picture = sub.add_parser("graph", help="the flow graph as SVG, nodes coloured by state")
+    picture.add_argument("exec_id", metavar="EXEC_ID", help="execID or taskID")
+    picture.add_argument("-o", "--output", metavar="FILE", help="write here (default: standard output)")
+    picture.set_defaults(func=cmd_graph)
 
 
 def parser() -> argparse.ArgumentParser:

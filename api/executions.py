@@ -190,6 +190,34 @@ def node_log(task_id: int, node_key: str) -> Response:
                   "nextLine": next_line, "lines": list(lines), "logPath": node.log_path})
 
 
+@bp.get("/executions/<int:task_id>/nodes/<node_key>/result")
+@operation("A node's result sets, read from Linkis (a SQL node's rows, a script's output)", tags=EXECUTIONS,
+           data=replies.NodeResultData)
+def node_result(task_id: int, node_key: str) -> Response:
+    """Every result set of the node's finished job, in set order; none before the job ends."""
+    user = auth.current_user()
+    task, _, nodes = owned_task(user, _task_id(task_id))
+    node = _node(nodes, node_key, task_id)
+    sets: list[dict[str, Any]] = []
+    if node.result_location and node.linkis_task_id:
+        rt = runtime()
+        if not rt.settings.linkis_url:
+            raise LinkisUnavailable("no Linkis gateway is configured (FLOWEXEC_LINKIS_URL)")
+        sets = read_results(rt.linkis_for(service.linkis_user(task, rt.settings)), node.result_location)
+    return reply({"taskID": task.id, "nodeID": node.node_key, "resultLocation": node.result_location,
+                  "resultSets": sets})
+
+
+def read_results(linkis: Any, location: str) -> list[dict[str, Any]]:
+    """Read every result set under a job's result location (the CLI uses this too)."""
+    out = []
+    for path in linkis.result_files(location):
+        page = linkis.read_result(path)
+        out.append({"path": path, "type": page.type, "columns": list(page.columns),
+                    "rows": [list(row) for row in page.rows]})
+    return out
+
+
 @bp.post("/executions/<int:task_id>/kill")
 @operation("Kill an execution: unstarted nodes cancelled, running jobs killed", tags=EXECUTIONS,
            data=replies.KillResultData)
@@ -217,7 +245,11 @@ def kill_node(task_id: int, node_key: str) -> Response:
 @operation("The flow graph as SVG, nodes coloured by state", tags=EXECUTIONS, content="image/svg+xml")
 def graph(task_id: int) -> Response:
     user = auth.current_user()
-    task, execution, nodes = owned_task(user, _task_id(task_id))
+    return Response(graph_svg(*owned_task(user, _task_id(task_id))), mimetype="image/svg+xml")
+
+
+def graph_svg(task: Any, execution: Any, nodes: Any) -> str:
+    """The SVG of an execution's graph, nodes coloured by state (the API's and ``flowexec graph``'s)."""
     drawn = [svg.GraphNode(n.node_key, n.title, n.state, json.loads(n.children or "[]")) for n in nodes]
     caption = f"task {task.id}: flow {execution.flow_id} {execution.version} {task.status}"
-    return Response(svg.render(drawn, caption), mimetype="image/svg+xml")
+    return svg.render(drawn, caption)

@@ -165,6 +165,20 @@ class NodeLogData(Schema):
     logPath = _text(required=True)
 
 
+class ResultSet(Schema):
+    path = fields.String(required=True)
+    type = fields.String(required=True, metadata={"description": "Linkis result type: 1 TEXT, 2 TABLE"})
+    columns = fields.List(fields.String(), required=True)
+    rows = fields.List(fields.List(fields.String(allow_none=True)), required=True)
+
+
+class NodeResultData(Schema):
+    taskID = fields.Integer(required=True)
+    nodeID = fields.String(required=True)
+    resultLocation = _text(required=True)
+    resultSets = fields.List(fields.Nested(ResultSet), required=True)
+
+
 class KillResultData(Schema):
     taskID = fields.Integer(required=True)
     nodeID = _text()
