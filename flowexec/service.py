@@ -275,7 +275,7 @@ def short_exec_id(task_id: int, user: str) -> str:
 def task_id_of(exec_id: str) -> int:
     """Return the taskID an execID ends with; a malformed execID is a clean NotFound."""
     match = re.search(r"_(\d+)$", exec_id)
-    if not match or not exec_id.startswith("exec_id"):
+    if not match or not exec_id.startswith("exec_id") or int(match.group(1)) >= 2**63:
         raise NotFound(f"execution {exec_id!r} not found")
     return int(match.group(1))
 
