@@ -59,6 +59,7 @@ class Settings:
     visibility_timeout: int = 3600
     engine_caps: Mapping[str, int] = field(default_factory=dict)
     routes: Mapping[str, str] = field(default_factory=dict)
+    metrics_port: int | None = None
 
     @property
     def embedded(self) -> bool:
@@ -135,6 +136,7 @@ _VARIABLES: dict[str, tuple[str, Any]] = {
     "FLOWEXEC_VISIBILITY_TIMEOUT": ("visibility_timeout", _positive_int),
     "FLOWEXEC_ENGINE_CAPS": ("engine_caps", lambda raw: {k: _positive_int(v) for k, v in _pairs(raw, "=").items()}),
     "FLOWEXEC_ROUTES": ("routes", lambda raw: _pairs(raw, "=")),
+    "FLOWEXEC_METRICS_PORT": ("metrics_port", _positive_int),
 }
 
 #: The documented variables, for the README check.

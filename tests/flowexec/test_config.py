@@ -137,6 +137,7 @@ def test_default_mutable_fields_are_not_shared():
             {"LINKIS-AUTH": "*", "T2": "alice"},
         ),
         ("FLOWEXEC_VISIBILITY_TIMEOUT", "7200", "visibility_timeout", 7200),
+        ("FLOWEXEC_METRICS_PORT", "9101", "metrics_port", 9101),
     ],
 )
 def test_each_variable_is_parsed(name, raw, attr, expected):
@@ -170,6 +171,7 @@ def test_every_variable_has_a_parse_case():
         ("FLOWEXEC_MAX_BODY", "1MB"),
         ("FLOWEXEC_MAX_BODY", "0"),
         ("FLOWEXEC_VISIBILITY_TIMEOUT", "one hour"),
+        ("FLOWEXEC_METRICS_PORT", "http"),
         ("FLOWEXEC_GATEWAY_USERS", "hadoop"),
         ("FLOWEXEC_GATEWAY_USERS", ":pw"),
         ("FLOWEXEC_GATEWAY_TOKENS", "LINKIS-AUTH:*"),
