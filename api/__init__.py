@@ -56,10 +56,12 @@ def _register(app: Flask) -> None:
     from api import envelope
     from api import executions
     from api import health
+    from api import metrics
     from api import openapi
 
     app.register_blueprint(entrance.bp)
     app.register_blueprint(executions.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)
     envelope.register_handlers(app)

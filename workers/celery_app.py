@@ -77,4 +77,6 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
     from workers import tasks  # noqa: F401  (registers the shared tasks)
 
     signals.connect(app)
+    if settings.metrics_port:
+        signals.serve_metrics_when_ready(celery_app, settings.metrics_port)
     return celery_app

@@ -33,9 +33,10 @@ class Runtime:
 
                 if not self.settings.linkis_url:
                     raise RuntimeError("FLOWEXEC_LINKIS_URL is not set and no local gateway runs")
-                self._clients[user] = LinkisClient(
-                    self.settings.linkis_url, token=self.settings.linkis_token, user=user
-                )
+                from workers.metrics import InstrumentedLinkis
+
+                client = LinkisClient(self.settings.linkis_url, token=self.settings.linkis_token, user=user)
+                self._clients[user] = InstrumentedLinkis(client)  # type: ignore[assignment]
             return self._clients[user]
 
 

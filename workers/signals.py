@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from celery import Celery
 from celery.exceptions import Retry
 from celery.signals import task_failure
+from celery.signals import worker_ready
 from flask import Flask
 from sqlalchemy.exc import OperationalError
 
@@ -38,3 +40,22 @@ def connect(app: Flask) -> None:
 
     app.extensions["flowexec.on_failure"] = on_failure  # keep a strong reference
     task_failure.connect(on_failure, weak=False)
+
+
+def serve_metrics_when_ready(celery_app: Celery, port: int) -> Any:
+    """Serve the worker's metrics on ``port`` once a worker of this Celery app is ready.
+
+    Only worker processes get there (not beat, flower or the web); a threads-pool worker is
+    one process, so its registry holds every Linkis call and reconcile pass it made.
+    Returns the receiver (connected for the life of the process).
+    """
+
+    def on_ready(sender: Any = None, **_: Any) -> None:
+        if getattr(sender, "app", None) is not celery_app:
+            return
+        from workers import metrics
+
+        metrics.serve(port)
+
+    worker_ready.connect(on_ready, weak=False)
+    return on_ready

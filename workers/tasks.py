@@ -14,6 +14,7 @@ from flowexec import service
 from flowexec.errors import LinkisUnavailable
 from flowexec.linkis.port import JobRef
 from workers import dispatch
+from workers import metrics
 from workers.runtime import runtime
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,9 @@ def kill_job(node_run_id: int, exec_id: str, task_id: int) -> None:
 @shared_task(name="flowexec.reconcile")
 def reconcile() -> None:
     """Re-drive lost dispatches and stale polls (beat sends this every few seconds)."""
-    dispatch.send(service.reconcile(runtime().settings))
+    actions = service.reconcile(runtime().settings)
+    metrics.count_reconciled(actions)
+    dispatch.send(actions)
 
 
 @shared_task(name="flowexec.adopt_node", max_retries=10, **{**DB_RETRY, "autoretry_for": (LinkisUnavailable, *DATABASE_ERRORS)})
