@@ -11,6 +11,7 @@ from kombu import Queue
 
 from flowexec import logcontext
 from flowexec.config import Settings
+from workers import transport
 
 CONTROL, NODES, POLL = "flowexec.control", "flowexec.nodes", "flowexec.poll"
 QUEUES = (CONTROL, NODES, POLL)
@@ -68,6 +69,7 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
             with app.app_context():
                 return self.run(*args, **kwargs)
 
+    transport.install()
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(celery_config(settings))
     celery_app.set_default()

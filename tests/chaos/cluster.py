@@ -186,11 +186,29 @@ def open_cluster(database: str, redis_url: str, redis_db: int, home: Path,
     return Cluster(home=home, env=env, app=app, gateway=gateway)
 
 
+def running(command: str) -> bool:
+    """True while a process named ``command`` exists (it outlives its closed port a moment)."""
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == command:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def restart_mariadb() -> None:
     subprocess.run(["mysqladmin", "-uroot", "-h127.0.0.1", "shutdown"], check=False, timeout=60)
-    wait_until(lambda: not answers(3306), 60, "MariaDB to stop")
-    subprocess.run(MARIADB_START, check=True, timeout=60)
-    wait_until(lambda: answers(3306), 60, "MariaDB to start")
+    # start-stop-daemon --oknodo does nothing while the old server is still exiting.
+    wait_until(lambda: not answers(3306) and not running("mariadbd"), 60, "MariaDB to stop")
+    deadline = time.monotonic() + 90
+    while not answers(3306):
+        assert time.monotonic() < deadline, "MariaDB did not start again in 90 s"
+        subprocess.run(MARIADB_START, check=True, timeout=60)
+        try:
+            wait_until(lambda: answers(3306), 10, "MariaDB to start")
+        except AssertionError:
+            continue
 
 
 def restart_redis() -> None:

@@ -57,7 +57,9 @@ def clean(cluster: Cluster, chaos_mysql: str) -> None:
 
 def check(cluster: Cluster, task_ids: list[int], statuses: dict[int, str], submits_before: int,
           cancelled: set[int] = frozenset()) -> None:  # type: ignore[assignment]
-    """Exact node states, one submit per attempt, seed tables consistent with the node rows."""
+    """Exact node states, one submit per attempt, seed tables consistent with the node rows,
+    and every worker process still alive: a fault delays a flow, it does not take workers down."""
+    assert all(worker.poll() is None for worker in cluster.workers), "a worker process exited"
     nodes = cluster.rows("SELECT task_id, node_key, state, attempt, linkis_task_id FROM flowexec_node_run")
     attempts = 0
     for task_id in task_ids:
