@@ -175,3 +175,27 @@ def test_variables_reach_the_job(stack: Any) -> None:
     assert out.status == "Succeed"
     check_invariants(doc, out, set())
     assert ExecuteStrategy.EXECUTE.value == "execute"
+
+
+def _fault(stack: Any, rule: dict[str, Any]) -> None:
+    import requests
+
+    reply = requests.post(f"{stack.linkis.base_url}/api/rest_j/v1/flowexec-test/faults", json=rule,
+                          headers={"Token-Code": "LINKIS-AUTH", "Token-User": "hadoop"}, timeout=10)
+    reply.raise_for_status()
+
+
+def test_transient_linkis_errors_are_retried_by_the_tasks(stack: Any) -> None:
+    _fault(stack, {"method": "POST", "path": "/entrance/submit$", "action": "http_503", "times": 2})
+    _fault(stack, {"method": "GET", "path": "/status", "action": "http_500", "times": 6})
+    out = execute(stack, flow([node("a"), node("b")], [("a", "b")]), next(_ids), timeout=60)
+    assert out.status == "Succeed" and out.states == {"a": "Succeed", "b": "Succeed"}
+    assert all(r.attempt == 1 for r in out.rows.values())
+
+
+def test_a_permanent_linkis_refusal_fails_the_node_at_once(stack: Any) -> None:
+    _fault(stack, {"method": "POST", "path": "/entrance/submit$", "action": "status_1", "times": 1})
+    out = execute(stack, flow([node("refused"), node("after")], [("refused", "after")]), next(_ids))
+    assert out.states == {"refused": "Failed", "after": "Cancelled"}
+    assert out.rows["refused"].attempt == 1 and out.rows["refused"].linkis_task_id is None
+    assert out.rows["refused"].error
