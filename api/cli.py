@@ -195,14 +195,28 @@ def summary(exec_id: str, task: Any, nodes: Any) -> dict[str, Any]:
 
 
 def summary_table(result: dict[str, Any]) -> Table:
+    """The end-of-run table: one row per node, times of day and durations."""
     table = Table(title=f"{result['execID']} (task {result['taskID']}): {result['status']}")
-    for column in ("node", "status", "started", "finished", "error"):
-        table.add_column(column, overflow="fold")
+    for column in ("node", "status", "started", "duration"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("error", overflow="fold")
     for node in result["nodes"]:
         style = STATE_STYLE.get(node["status"], "")
-        table.add_row(node["title"], f"[{style}]{node['status']}[/]", node["startedAt"] or "",
-                      node["finishedAt"] or "", node["error"] or "")
+        table.add_row(node["title"], f"[{style}]{node['status']}[/]", _clock(node["startedAt"]),
+                      _seconds_between(node["startedAt"], node["finishedAt"]), node["error"] or "")
     return table
+
+
+def _clock(stamp: str | None) -> str:
+    return stamp[11:23] if stamp else ""
+
+
+def _seconds_between(start: str | None, end: str | None) -> str:
+    if not start or not end:
+        return ""
+    from datetime import datetime
+
+    return f"{(datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds():.2f}s"
 
 
 def cmd_gateway(args: argparse.Namespace) -> int:
