@@ -392,6 +392,7 @@ def _node_linkis(exec_id: str, key: str) -> Iterator[tuple[Any, Any]]:
     # The embedded gateway keeps its history in SQLite under $FLOWEXEC_HOME: start it just for this read.
     with running_gateway(settings) as local_url:
         url = settings.linkis_url or local_url
+        assert url is not None  # running_gateway serves one whenever no Linkis URL is set
         with LinkisClient(url, token=settings.linkis_token, user=service.linkis_user(task, settings)) as linkis:
             yield node, linkis
 

@@ -22,7 +22,7 @@ from flowexec.store.models import WorkflowTask
 @contextmanager
 def _reading() -> Iterator[Session]:
     """End the read transaction afterwards (MySQL keeps its snapshot otherwise); rows stay loaded."""
-    session: Session = db.session
+    session: Session = db.session  # type: ignore[assignment]  # a scoped_session proxies a Session
     try:
         yield session
         session.commit()  # expire_on_commit is off: the rows returned stay readable

@@ -13,6 +13,7 @@ reconciler re-sends every node the database still shows as queued or polling.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from kombu.transport import TRANSPORT_ALIASES
 from kombu.transport import redis
@@ -25,9 +26,10 @@ class QoS(redis.QoS):  # type: ignore[misc]
         try:
             super().restore_unacked(client)
         except redis.Transport.connection_errors as exc:
+            delivered: Any = self._delivered
             log.warning("could not restore %s unacknowledged message(s) on a lost broker: %r; "
-                        "the reconciler re-sends them", len(self._delivered), exc)
-            self._delivered.clear()
+                        "the reconciler re-sends them", len(delivered), exc)
+            delivered.clear()
 
 
 class Channel(redis.Channel):  # type: ignore[misc]
