@@ -179,11 +179,7 @@ def node_log(task_id: int, node_key: str) -> Response:
     lines: tuple[str, ...] = ()
     next_line = query["fromLine"]
     if node.linkis_task_id:
-        rt = runtime()
-        if not rt.settings.linkis_url:
-            raise LinkisUnavailable("no Linkis gateway is configured (FLOWEXEC_LINKIS_URL)")
-        linkis = rt.linkis_for(service.linkis_user(task, rt.settings))
-        page = linkis.log(JobRef(node.linkis_exec_id or "", int(node.linkis_task_id)),
+        page = _linkis_of(task).log(JobRef(node.linkis_exec_id or "", int(node.linkis_task_id)),
                           query["fromLine"], query["size"])
         lines, next_line = page.lines, page.next_line
     return reply({"taskID": task.id, "nodeID": node.node_key, "fromLine": query["fromLine"],
@@ -200,12 +196,17 @@ def node_result(task_id: int, node_key: str) -> Response:
     node = _node(nodes, node_key, task_id)
     sets: list[dict[str, Any]] = []
     if node.result_location and node.linkis_task_id:
-        rt = runtime()
-        if not rt.settings.linkis_url:
-            raise LinkisUnavailable("no Linkis gateway is configured (FLOWEXEC_LINKIS_URL)")
-        sets = read_results(rt.linkis_for(service.linkis_user(task, rt.settings)), node.result_location)
+        sets = read_results(_linkis_of(task), node.result_location)
     return reply({"taskID": task.id, "nodeID": node.node_key, "resultLocation": node.result_location,
                   "resultSets": sets})
+
+
+def _linkis_of(task: Any) -> Any:
+    """The Linkis client of the user an execution's jobs run as."""
+    rt = runtime()
+    if not rt.settings.linkis_url:
+        raise LinkisUnavailable("no Linkis gateway is configured (FLOWEXEC_LINKIS_URL)")
+    return rt.linkis_for(service.linkis_user(task, rt.settings))
 
 
 def read_results(linkis: Any, location: str) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from flowexec import graph
 from flowexec.errors import InvalidFlow
 from flowexec.graph import NodeKind
+from tests.graphs import reach
 
 EXTRACT = "5c1d0e2a-1111-4a6b-8c3d-000000000a01"
 AGG = "5c1d0e2a-2222-4a6b-8c3d-000000000a02"
@@ -578,20 +579,6 @@ def dags(draw, max_nodes=15):
     perm = draw(st.permutations(range(n)))
     keys = [f"k{i}" for i in range(n)]
     return keys, [(keys[a], keys[b]) for a, b in sorted(edges)], [keys[p] for p in perm]
-
-
-def reach(edges, start, forward=True):
-    links = {}
-    for a, b in edges:
-        src, dst = (a, b) if forward else (b, a)
-        links.setdefault(src, set()).add(dst)
-    seen, stack = set(), list(links.get(start, ()))
-    while stack:
-        k = stack.pop()
-        if k not in seen:
-            seen.add(k)
-            stack.extend(links.get(k, ()))
-    return seen
 
 
 @settings(max_examples=150, deadline=None, database=None)

@@ -21,6 +21,7 @@ from flowexec.skip import ExecuteStrategy as S
 from flowexec.skip import StrategyArgs
 from flowexec.state import NodeState as N
 from flowexec.state import RunState as R
+from tests.graphs import reach
 
 PROPERTY = settings(max_examples=150, deadline=None, database=None)
 
@@ -166,20 +167,6 @@ def dag_flows(draw, max_nodes=25):
     return keys, named, listed
 
 
-def brute_reach(edges, start, forward=True):
-    links = {}
-    for a, b in edges:
-        src, dst = (a, b) if forward else (b, a)
-        links.setdefault(src, set()).add(dst)
-    seen, stack = set(), list(links.get(start, ()))
-    while stack:
-        k = stack.pop()
-        if k not in seen:
-            seen.add(k)
-            stack.extend(links.get(k, ()))
-    return seen
-
-
 def nearest_running_ancestors(edges, key, skipped):
     """Running ancestors reachable backwards from ``key`` through skipped nodes only."""
     parents = {}
@@ -236,7 +223,7 @@ def test_simulated_run_with_skips_runs_each_node_once_in_order(dag, data):
         # Random completion order: the ready node that comes first in a random permutation.
         k = min(ready, key=priority.__getitem__)
         ready.remove(k)
-        for a in brute_reach(edges, k, forward=False) - skipped:
+        for a in reach(edges, k, forward=False) - skipped:
             assert states[a] is N.SUCCEED, f"{k} started before its ancestor {a} ended"
         for nxt in (N.SUBMITTING, N.RUNNING, N.SUCCEED):
             states[k] = state.transition(states[k], nxt)
@@ -279,8 +266,8 @@ def test_from_and_to_node_match_brute_force_reachability(dag, data):
 
     from_runs = set(keys) - skip.skipped_nodes(flow, StrategyArgs(S.FROM_NODE, frozenset({k})))
     to_runs = set(keys) - skip.skipped_nodes(flow, StrategyArgs(S.TO_NODE, frozenset({k.lower()})))
-    assert from_runs == {k} | brute_reach(edges, k)
-    assert to_runs == {k} | brute_reach(edges, k, forward=False)
+    assert from_runs == {k} | reach(edges, k)
+    assert to_runs == {k} | reach(edges, k, forward=False)
 
 
 # --- poll backoff ----------------------------------------------------------------------------

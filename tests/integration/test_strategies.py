@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from api.embedded import embedded_stack
 from flowexec.skip import ExecuteStrategy
+from tests.graphs import reach
 from tests.integration.harness import check_invariants
 from tests.integration.harness import execute
 from tests.integration.harness import flow
@@ -72,21 +73,6 @@ ARGS = {
 }
 
 
-def reach(edges: list[tuple[str, str]], start: str, down: bool = True) -> set[str]:
-    links: dict[str, list[str]] = {}
-    for a, b in edges:
-        src, dst = (a, b) if down else (b, a)
-        links.setdefault(src, []).append(dst)
-    seen: set[str] = set()
-    todo = list(links.get(start, []))
-    while todo:
-        key = todo.pop()
-        if key not in seen:
-            seen.add(key)
-            todo.extend(links.get(key, []))
-    return seen
-
-
 def expected_skipped(name: str, strategy: ExecuteStrategy, edges: list[tuple[str, str]]) -> set[str]:
     keys = set(KEYS[name])
     skipped = set(DISABLED.get(name, set()))
@@ -97,7 +83,7 @@ def expected_skipped(name: str, strategy: ExecuteStrategy, edges: list[tuple[str
         skipped |= keys - reach(edges, start) - {start}
     elif strategy is ExecuteStrategy.TO_NODE:
         (end,) = ARGS[strategy][name]
-        skipped |= keys - reach(edges, end, down=False) - {end}
+        skipped |= keys - reach(edges, end, forward=False) - {end}
     return skipped
 
 
@@ -136,7 +122,7 @@ def test_failure_policy(stack: Any, name: str, strategy: ExecuteStrategy, policy
     assert out.states[failing] == "Failed" and out.status == "Failed"
     assert failing in (out.err_desc or "")
     downstream = reach(edges, failing) - skipped
-    upstream = reach(edges, failing, down=False) - skipped
+    upstream = reach(edges, failing, forward=False) - skipped
     others = set(KEYS[name]) - skipped - downstream - upstream - {failing}
     assert all(out.states[k] == "Succeed" for k in upstream), out.states
     if policy == "continue":
@@ -227,7 +213,7 @@ def test_random_dags_run_exactly_what_the_strategy_selects(stack: Any, run: Any)
         skipped = keys - reach(edges, start) - {start}
     elif strategy is ExecuteStrategy.TO_NODE:
         (end,) = ids
-        skipped = keys - reach(edges, end, down=False) - {end}
+        skipped = keys - reach(edges, end, forward=False) - {end}
     else:
         skipped = set()
     out = execute(stack, doc, next(_ids), strategy, ids, policy="continue")
