@@ -45,6 +45,9 @@ class Settings:
     linkis_url: str | None = None
     linkis_token: str = "LINKIS-AUTH"
     linkis_user: str | None = None
+    linkis_password: str | None = None
+    linkis_legacy_execute: bool = False
+    engine_versions: Mapping[str, str] = field(default_factory=dict)
     poll_min: float = 0.5
     poll_max: float = 5.0
     reconcile_every: float = 5.0
@@ -108,6 +111,13 @@ def _positive(raw: str) -> float:
     return value
 
 
+def _flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in ("true", "false", "1", "0", "yes", "no"):
+        raise ValueError(f"must be true or false, got {raw}")
+    return value in ("true", "1", "yes")
+
+
 def _positive_int(raw: str) -> int:
     value = int(raw)
     if value <= 0:
@@ -122,6 +132,9 @@ _VARIABLES: dict[str, tuple[str, Any]] = {
     "FLOWEXEC_LINKIS_URL": ("linkis_url", str),
     "FLOWEXEC_LINKIS_TOKEN": ("linkis_token", str),
     "FLOWEXEC_LINKIS_USER": ("linkis_user", str),
+    "FLOWEXEC_LINKIS_PASSWORD": ("linkis_password", str),
+    "FLOWEXEC_LINKIS_LEGACY_EXECUTE": ("linkis_legacy_execute", lambda raw: _flag(raw)),
+    "FLOWEXEC_ENGINE_VERSIONS": ("engine_versions", lambda raw: _pairs(raw, "=")),
     "FLOWEXEC_POLL_MIN": ("poll_min", _positive),
     "FLOWEXEC_POLL_MAX": ("poll_max", _positive),
     "FLOWEXEC_RECONCILE_EVERY": ("reconcile_every", _positive),

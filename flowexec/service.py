@@ -40,6 +40,7 @@ from flowexec.errors import NotFound
 from flowexec.graph import Flow
 from flowexec.graph import NodeKind
 from flowexec.graph import parse_flow
+from flowexec.linkis.port import DEFAULT_ENGINE_VERSIONS
 from flowexec.linkis.port import JobRef
 from flowexec.linkis.port import JobSpec
 from flowexec.linkis.port import Linkis
@@ -573,7 +574,7 @@ def job_spec(node: NodeRun, task: WorkflowTask, settings: Settings) -> JobSpec:
     code = planner.render(spec.get("code") or "", variables)
     source = json.loads(task.script_path or "{}") if (task.script_path or "").startswith("{") else {}
     return JobSpec(
-        code=code, run_type=spec.get("runType") or "shell", engine_type=engine_type(spec.get("engine") or "shell"),
+        code=code, run_type=spec.get("runType") or "shell", engine_type=engine_type(spec.get("engine") or "shell", {**DEFAULT_ENGINE_VERSIONS, **settings.engine_versions}),
         user=user, variables=variables, startup=configuration.get("startup") or {},
         runtime={**(configuration.get("runtime") or {}), "nodeName": spec.get("title") or node.title},
         special=configuration.get("special") or {},

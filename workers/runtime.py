@@ -35,7 +35,11 @@ class Runtime:
                     raise RuntimeError("FLOWEXEC_LINKIS_URL is not set and no local gateway runs")
                 from workers.metrics import InstrumentedLinkis
 
-                client = LinkisClient(self.settings.linkis_url, token=self.settings.linkis_token, user=user)
+                settings = self.settings
+                # A password logs in as FLOWEXEC_LINKIS_USER; everyone else uses token headers.
+                password = settings.linkis_password if user == settings.linkis_user else None
+                client = LinkisClient(settings.linkis_url, token=settings.linkis_token, user=user,
+                                      password=password, legacy_execute=settings.linkis_legacy_execute)
                 self._clients[user] = InstrumentedLinkis(client)  # type: ignore[assignment]
             return self._clients[user]
 

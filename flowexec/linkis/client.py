@@ -12,6 +12,7 @@ import logging
 import random
 import time
 from collections.abc import Mapping
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 from typing import Self
@@ -73,7 +74,13 @@ class _AuthRejected(Exception):
 
 
 class LinkisClient:
-    """One pooled ``requests.Session`` speaking to a Linkis gateway with token headers."""
+    """One pooled ``requests.Session`` speaking to a Linkis gateway.
+
+    Authentication is by token headers (``Token-Code``/``Token-User``), or, when ``password``
+    is given, by ``user/login`` and the session cookie, logging in again when the session
+    expires (HTTP 401 / ``status: -1``). ``legacy_execute`` submits through the 0.x
+    ``entrance/execute`` form for gateways without ``entrance/submit``.
+    """
 
     def __init__(
         self,
@@ -85,6 +92,8 @@ class LinkisClient:
         submit_timeout: float = 60,
         retries: int = 4,
         backoff: float = 0.2,
+        password: str | None = None,
+        legacy_execute: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.user = user
@@ -94,10 +103,23 @@ class LinkisClient:
         self._submit_timeout = submit_timeout
         self._retries = max(retries, 1)
         self._backoff = backoff
+        self._password = password
+        self._legacy_execute = legacy_execute
+        self._logged_in = False
         self._session = requests.Session()
-        self._session.headers.update(
-            {"Token-Code": token, "Token-User": user, "Accept": "application/json"}
-        )
+        self._session.headers.update({"Accept": "application/json"})
+        if password is None:
+            self._session.headers.update({"Token-Code": token, "Token-User": user})
+
+    def login(self) -> None:
+        """Log in with the password; the gateway's session cookie is kept in the session."""
+        if self._password is None:
+            raise LinkisAuthError("no password configured: this client authenticates by token")
+        body = {"userName": self.user, "password": self._password}
+        env = _classify_login(self._attempt_raw("POST", "user/login", None, body, None))
+        if env.status != 0:
+            raise LinkisAuthError(f"Linkis login of {self.user} refused: {env.message}")
+        self._logged_in = True
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -118,10 +140,11 @@ class LinkisClient:
 
     def submit(self, spec: JobSpec) -> JobRef:
         """Submit a job as ``spec.user``; never resent once the server may have seen it."""
+        legacy = self._legacy_execute
         env = self._send(
             "POST",
-            "entrance/submit",
-            body=submit_body(spec),
+            "entrance/execute" if legacy else "entrance/submit",
+            body=execute_body(spec) if legacy else submit_body(spec),
             user=spec.user,
             read_timeout=self._submit_timeout,
             idempotent=False,
@@ -142,11 +165,37 @@ class LinkisClient:
 
     def progress(self, ref: JobRef) -> float | None:
         """Return progress 0.0-1.0, or None when Linkis has none (yet, or any more)."""
+        return self.progress_info(ref)[0]
+
+    def progress_info(self, ref: JobRef) -> tuple[float | None, list[dict[str, Any]]]:
+        """Return progress and its per-stage ``progressInfo`` (``id``, succeed/failed/running/total tasks)."""
         env = self._send("GET", f"entrance/{ref.exec_id}/progress", params={"taskID": ref.task_id})
         if env.status == SOFT_ERROR:
-            return None
-        progress: float | None = _load(ProgressSchema(), _data(env, "progress"), "progress")
-        return progress
+            return None, []
+        data = _data(env, "progress")
+        progress: float | None = _load(ProgressSchema(), data, "progress")
+        stages = data.get("progressInfo")
+        return progress, [dict(s) for s in stages if isinstance(s, dict)] if isinstance(stages, list) else []
+
+    def kill_jobs(self, refs: Sequence[JobRef]) -> list[str]:
+        """Kill many jobs with ``killJobs``, one call per entrance instance; return refusals.
+
+        The path's execID only picks the entrance, so ids are grouped by the instance
+        their execID names. A refusal for a job that already ended is not returned.
+        """
+        refused: list[str] = []
+        by_instance: dict[str, list[JobRef]] = {}
+        for ref in refs:
+            by_instance.setdefault(entrance_instance(ref.exec_id), []).append(ref)
+        for group in by_instance.values():
+            body = {"idList": [r.exec_id for r in group], "taskIDList": [r.task_id for r in group]}
+            env = self._send("POST", f"entrance/{group[0].exec_id}/killJobs", body=body)
+            messages = _data(env, "killJobs").get("messages") or []
+            for ref, message in zip(group, messages, strict=False):
+                if isinstance(message, dict) and message.get("status") not in (0, None):
+                    if self.history(ref.task_id).status not in TERMINAL_STATES:
+                        refused.append(f"{ref.task_id}: {message.get('message')}")
+        return refused
 
     def history(self, task_id: int) -> JobInfo:
         """Return the authoritative history row of a task."""
@@ -256,11 +305,14 @@ class LinkisClient:
         attempt = 0
         while True:
             try:
+                if self._password is not None and not self._logged_in:
+                    self.login()
                 return self._attempt(method, path, params, body, user, read_timeout)
             except _AuthRejected as exc:
                 if auth_retried:
                     raise LinkisAuthError(f"Linkis rejected credentials: {exc}") from None
-                auth_retried = True  # a token reload or a racing session expiry: once only
+                auth_retried = True  # a token reload or an expired session: once only
+                self._logged_in = False
             except _Transient as exc:
                 attempt += 1
                 self._retry_or_raise(exc, attempt, idempotent, f"{method} {path}")
@@ -286,16 +338,27 @@ class LinkisClient:
         read_timeout: float | None,
     ) -> Envelope:
         """Make one HTTP request and classify its outcome."""
-        headers = {"Token-User": user} if user else None
+        # With a login session the job runs as the logged-in user: no per-call user header.
+        headers = {"Token-User": user} if user and self._password is None else None
+        with self._attempt_raw(method, path, params, body, headers, read_timeout) as resp:
+            return _classify(resp)
+
+    def _attempt_raw(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        body: Any,
+        headers: Mapping[str, str] | None,
+        read_timeout: float | None = None,
+    ) -> requests.Response:
         timeout = (self._connect_timeout, read_timeout or self._read_timeout)
         try:
-            resp = self._session.request(
+            return self._session.request(
                 method, self._api + path, params=params, json=body, headers=headers, timeout=timeout
             )
         except requests.RequestException as exc:
             raise _Transient(f"{type(exc).__name__}: {exc}", maybe_sent=_maybe_sent(exc)) from exc
-        with resp:
-            return _classify(resp)
 
 
 def submit_body(spec: JobSpec) -> dict[str, Any]:
@@ -313,6 +376,37 @@ def submit_body(spec: JobSpec) -> dict[str, Any]:
         "labels": labels,
         "source": dict(spec.source),
     }
+
+
+def execute_body(spec: JobSpec) -> dict[str, Any]:
+    """Build the legacy ``entrance/execute`` body (engine without version, creator as application)."""
+    body = submit_body(spec)
+    content = body.pop("executionContent")
+    body.update(
+        executionCode=content["code"],
+        runType=content["runType"],
+        executeApplicationName=spec.engine_type.split("-", 1)[0],
+        requestApplicationName=spec.creator,
+    )
+    return body
+
+
+def entrance_instance(exec_id: str) -> str:
+    """Return the ``host:port`` an execID names (``exec_id`` + two 3-digit lengths + app + instance)."""
+    try:
+        app_len, inst_len = int(exec_id[7:10]), int(exec_id[10:13])
+    except ValueError:
+        return ""
+    start = 13 + app_len
+    return exec_id[start : start + inst_len]
+
+
+def _classify_login(resp: requests.Response) -> Envelope:
+    with resp:
+        try:
+            return _classify(resp)
+        except _AuthRejected as exc:
+            raise LinkisAuthError(f"Linkis login refused: {exc}") from None
 
 
 def _maybe_sent(exc: requests.RequestException) -> bool:

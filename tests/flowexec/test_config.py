@@ -110,6 +110,9 @@ def test_default_mutable_fields_are_not_shared():
         ("FLOWEXEC_SUBMIT_GRACE", "90", "submit_grace", 90.0),
         ("FLOWEXEC_ENGINE_CAPS", "spark=4, shell=10", "engine_caps", {"spark": 4, "shell": 10}),
         ("FLOWEXEC_ROUTES", "spark=flowexec.nodes.spark", "routes", {"spark": "flowexec.nodes.spark"}),
+        ("FLOWEXEC_LINKIS_PASSWORD", "s3cret", "linkis_password", "s3cret"),
+        ("FLOWEXEC_LINKIS_LEGACY_EXECUTE", "true", "linkis_legacy_execute", True),
+        ("FLOWEXEC_ENGINE_VERSIONS", "spark=2.4.3", "engine_versions", {"spark": "2.4.3"}),
         ("FLOWEXEC_TOKEN", "s3cret", "token", "s3cret"),
         (
             "FLOWEXEC_ADMINS",
@@ -168,6 +171,8 @@ def test_every_variable_has_a_parse_case():
         ("FLOWEXEC_SUBMIT_GRACE", "0"),
         ("FLOWEXEC_ENGINE_CAPS", "spark=0"),
         ("FLOWEXEC_ROUTES", "spark"),
+        ("FLOWEXEC_LINKIS_LEGACY_EXECUTE", "maybe"),
+        ("FLOWEXEC_ENGINE_VERSIONS", "spark"),
         ("FLOWEXEC_MAX_BODY", "1MB"),
         ("FLOWEXEC_MAX_BODY", "0"),
         ("FLOWEXEC_VISIBILITY_TIMEOUT", "one hour"),
