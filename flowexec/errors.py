@@ -53,6 +53,10 @@ class LinkisUnavailable(LinkisError):
     code = 20503
 
 
+class LinkisOutcomeUnknown(LinkisUnavailable):
+    """Transient, and the request may have been carried out (a submit whose reply was lost)."""
+
+
 class LinkisAuthError(LinkisError):
     """Linkis does not accept our credentials (status -1 / HTTP 401 after one retry)."""
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 
 from flowexec import service
+from flowexec.errors import LinkisOutcomeUnknown
 from flowexec.errors import LinkisUnavailable
 from flowexec.linkis.port import JobRef
 from workers import dispatch
@@ -45,6 +46,11 @@ def run_node(self: Task, node_run_id: int, node: str = "") -> None:
     if claimed is not None and claimed.spec is not None:
         try:
             actions += service.submit_node(claimed, runtime().linkis_for, settings)
+        except LinkisOutcomeUnknown as exc:
+            # The job may exist: adopt it from Linkis job history (by the node's source tag)
+            # rather than submit it twice; adopt_node resubmits only when there is none.
+            log.warning("submit outcome unknown node_id=%s error=%s", node_run_id, exc)
+            actions += service.adopt_node(node_run_id, runtime().linkis_for, settings)
         except LinkisUnavailable as exc:
             # Back to Queued first, so the retried message (or the reconciler) can claim it.
             service.release_node(node_run_id)

@@ -27,6 +27,7 @@ from urllib3.exceptions import NewConnectionError
 from flowexec.errors import LinkisAuthError
 from flowexec.errors import LinkisError
 from flowexec.errors import LinkisJobNotFound
+from flowexec.errors import LinkisOutcomeUnknown
 from flowexec.errors import LinkisUnavailable
 from flowexec.linkis.port import TERMINAL_STATES
 from flowexec.linkis.port import JobInfo
@@ -321,7 +322,7 @@ class LinkisClient:
         """Sleep before the next try, or raise when tries are spent or a resend is unsafe."""
         if not idempotent and exc.maybe_sent:
             # The job may exist already: the caller must search history before resubmitting.
-            raise LinkisUnavailable(f"{what}: outcome unknown: {exc}") from None
+            raise LinkisOutcomeUnknown(f"{what}: outcome unknown: {exc}") from None
         if attempt >= self._retries:
             raise LinkisUnavailable(f"{what}: {exc}") from None
         delay = min(BACKOFF_CAP, self._backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)

@@ -199,3 +199,19 @@ def test_a_permanent_linkis_refusal_fails_the_node_at_once(stack: Any) -> None:
     assert out.states == {"refused": "Failed", "after": "Cancelled"}
     assert out.rows["refused"].attempt == 1 and out.rows["refused"].linkis_task_id is None
     assert out.rows["refused"].error
+
+
+def test_a_submit_whose_reply_was_lost_is_adopted_not_duplicated(stack: Any) -> None:
+    import requests
+
+    def submits() -> int:
+        reply = requests.get(f"{stack.linkis.base_url}/api/rest_j/v1/flowexec-test/submits",
+                             headers={"Token-Code": "LINKIS-AUTH", "Token-User": "hadoop"}, timeout=10)
+        return int(reply.json()["data"]["submits"])
+
+    before = submits()
+    _fault(stack, {"method": "POST", "path": "/entrance/submit$", "action": "drop_after", "times": 1})
+    out = execute(stack, flow([node("lost"), node("next")], [("lost", "next")]), next(_ids), timeout=60)
+    assert out.status == "Succeed"
+    assert submits() - before == 2  # one job per node: the lost reply's job was adopted
+    assert out.rows["lost"].attempt == 1 and out.rows["lost"].linkis_task_id is not None
