@@ -23,9 +23,11 @@ from datetime import timedelta
 from typing import Any
 from typing import TypeVar
 
+from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -481,13 +483,16 @@ class Claimed:
     spec: JobSpec | None
 
 
-def _emit(session: Session, execution: Execution, changes: Sequence[Change]) -> None:
+def _emit(
+    session: Session, execution: Execution | _Counters, changes: Sequence[Change], task_written: bool = False
+) -> None:
     if changes:
         node_transitioned.send(
             session,
             batch=Transitions(
                 task_id=execution.task_id, flow_id=execution.flow_id, version=execution.version,
                 settled=execution.settled_nodes, total=execution.total_nodes, changes=tuple(changes),
+                task_written=task_written,
             ),
         )
 
@@ -503,12 +508,80 @@ def _lock_node(session: Session, node_id: int) -> tuple[NodeRun, Execution]:
     return node, execution
 
 
+# Control nodes' steps run these prebuilt Core statements: building a statement costs more
+# Python than the round trip it makes.
+_NODES = NodeRun.__table__
+_EXECUTIONS = Execution.__table__
+_CONTROL_DONE = (
+    update(_NODES)
+    .where(_NODES.c.id == bindparam("node_id"), _NODES.c.state == NodeState.QUEUED.value,
+           _NODES.c.kind != NodeKind.LINKIS.value)
+    .values(state=NodeState.SUCCEED.value, version=_NODES.c.version + 2, attempt=_NODES.c.attempt + 1,
+            started_at=bindparam("at"), finished_at=bindparam("at"), updated_at=bindparam("at"), parked=False)
+)
+#: The claimed node (its row already locked by ``_CONTROL_DONE``) and its execution's counters,
+#: whose row this locks.
+_LOCK_COUNTERS = (
+    select(_NODES.c.task_id, _NODES.c.node_key, _NODES.c.children, _EXECUTIONS.c.flow_id, _EXECUTIONS.c.version,
+           _EXECUTIONS.c.total_nodes, _EXECUTIONS.c.settled_nodes, _EXECUTIONS.c.cancel_requested)
+    .select_from(_NODES.join(_EXECUTIONS, _EXECUTIONS.c.task_id == _NODES.c.task_id))
+    .where(_NODES.c.id == bindparam("node_id")).with_for_update()
+)
+_SETTLE_ONE = (
+    update(_EXECUTIONS).where(_EXECUTIONS.c.task_id == bindparam("b_task_id"))
+    .values(settled_nodes=_EXECUTIONS.c.settled_nodes + 1)
+)
+#: MariaDB/MySQL: the counter and the task row's progress (Running at a node's submission, as
+#: ``receivers.update_task`` writes them) in one statement, while the execution's row is locked.
+_SETTLE_AND_PROGRESS = text(
+    "UPDATE flowexec_execution e JOIN dss_workflow_task t ON t.id = e.task_id "
+    "SET e.settled_nodes = :settled, t.progress = :progress, t.updated_time = :at, "
+    "t.status = CASE WHEN t.status IN (:inited, :scheduled, :wait) THEN :running ELSE t.status END "
+    "WHERE e.task_id = :task_id"
+)
+_CHILDREN = (
+    select(_NODES.c.id, _NODES.c.task_id, _NODES.c.node_key, _NODES.c.job_type, _NODES.c.kind,
+           _NODES.c.state, _NODES.c.pending_parents)
+    .where(_NODES.c.task_id == bindparam("task_id"), _NODES.c.node_key.in_(bindparam("keys", expanding=True)))
+    .order_by(_NODES.c.id).with_for_update()
+)
+_QUEUE_READY = (
+    update(_NODES).where(_NODES.c.id.in_(bindparam("ids", expanding=True)))
+    .values(state=NodeState.QUEUED.value, version=_NODES.c.version + 1, queued_at=bindparam("at"),
+            updated_at=bindparam("at"), pending_parents=_NODES.c.pending_parents - 1)
+)
+_DECREMENT = (
+    update(_NODES).where(_NODES.c.id.in_(bindparam("ids", expanding=True)))
+    .values(pending_parents=_NODES.c.pending_parents - 1)
+)
+_QUEUE = (
+    update(_NODES).where(_NODES.c.id.in_(bindparam("ids", expanding=True)))
+    .values(state=NodeState.QUEUED.value, version=_NODES.c.version + 1, queued_at=bindparam("at"),
+            updated_at=bindparam("at"))
+)
+
+
+@dataclass
+class _Counters:
+    """What ``_emit`` and ``_release_keys`` read of an execution, without an ORM object."""
+
+    task_id: int
+    flow_id: int
+    version: str
+    total_nodes: int
+    settled_nodes: int
+
+
 def start_node(node_id: int, settings: Settings) -> tuple[Claimed | None, list[Action]]:
     """Claim a queued node (Queued -> Submitting); control nodes complete at once."""
 
     def work(session: Session) -> tuple[Claimed | None, list[Action]]:
-        node, execution = _lock_node(session, node_id)
         at = now()
+        # A queued control node completes in one compare-and-set; anything else (a Linkis node,
+        # a claim lost) takes the general path below.
+        if session.execute(_CONTROL_DONE, {"node_id": node_id, "at": at}).rowcount == 1:  # type: ignore[attr-defined]
+            return None, _run_control(session, node_id, at)
+        node, execution = _lock_node(session, node_id)
         if node.state == NodeState.QUEUED.value and _over_cap(session, execution, node, settings):
             repo.cas_node(session, node_id, [NodeState.QUEUED], NodeState.QUEUED, parked=True)
             log.info("node parked at its cap node_id=%s", node_id)
@@ -528,6 +601,40 @@ def start_node(node_id: int, settings: Settings) -> tuple[Claimed | None, list[A
         return Claimed(node_id, node.task_id, node.attempt + 1, spec), []
 
     return in_transaction(work)
+
+
+def _run_control(session: Session, node_id: int, at: datetime) -> list[Action]:
+    """The rest of a control node's step, once ``_CONTROL_DONE`` moved it Queued -> Succeed (the
+    Submitting in between is never visible outside this transaction): under the execution's
+    lock, the counters, the children and the seed tables, as ``_complete`` does for a Succeed."""
+    row = locked = session.execute(_LOCK_COUNTERS, {"node_id": node_id}).one()
+    logcontext.bind(row.task_id, row.node_key)
+    counters = _Counters(row.task_id, locked.flow_id, locked.version, locked.total_nodes,
+                         locked.settled_nodes + 1)
+    task_written = session.get_bind().dialect.name in ("mysql", "mariadb")
+    if task_written:
+        session.execute(_SETTLE_AND_PROGRESS, {
+            "task_id": row.task_id, "settled": counters.settled_nodes, "at": at,
+            "progress": counters.settled_nodes / counters.total_nodes if counters.total_nodes else 1.0,
+            "inited": RunState.INITED.value, "scheduled": RunState.SCHEDULED.value,
+            "wait": RunState.WAIT_FOR_RETRY.value, "running": RunState.RUNNING.value,
+        })
+    else:
+        session.execute(_SETTLE_ONE, {"b_task_id": row.task_id})
+    changes = [Change(row.node_key, NodeState.QUEUED, NodeState.SUBMITTING),
+               Change(row.node_key, NodeState.SUBMITTING, NodeState.SUCCEED)]
+    actions: list[Action] = []
+    if not locked.cancel_requested:
+        children = json.loads(row.children or "[]")
+        actions += run_actions(_release_keys(session, counters, children, changes, at))
+    _emit(session, counters, changes, task_written=task_written)
+    if counters.settled_nodes >= counters.total_nodes:
+        execution = session.execute(
+            select(Execution).where(Execution.task_id == row.task_id)
+            .execution_options(populate_existing=True)
+        ).scalar_one()
+        _finalize(session, execution)
+    return actions
 
 
 def _over_cap(session: Session, execution: Execution, node: NodeRun, settings: Settings) -> bool:
@@ -838,19 +945,24 @@ def _release_children(
     session: Session, execution: Execution, node: NodeRun, changes: list[Change], at: datetime
 ) -> list[NodeRun]:
     """Decrement the children's counters; the ones reaching zero are queued by this transaction."""
-    children = repo.nodes_by_key(session, execution.task_id, repo.children_of(node))
+    return _release_keys(session, execution, repo.children_of(node), changes, at)
+
+
+def _release_keys(
+    session: Session, execution: Execution | _Counters, keys: Sequence[str], changes: list[Change], at: datetime
+) -> list[Any]:
+    if not keys:
+        return []
+    children = session.execute(_CHILDREN, {"task_id": execution.task_id, "keys": list(keys)}).all()
     ready = [c for c in children if c.pending_parents == 1 and c.state == NodeState.PENDING.value]
     if ready and len(ready) == len(children):  # chains and a join's last parent: one UPDATE
-        repo.set_nodes(session, [c.id for c in ready], NodeState.QUEUED, queued_at=at, updated_at=at,
-                       pending_parents=NodeRun.pending_parents - 1)
+        session.execute(_QUEUE_READY, {"ids": [c.id for c in ready], "at": at})
         changes += [Change(c.node_key, NodeState.PENDING, NodeState.QUEUED) for c in ready]
         return ready
-    session.execute(
-        update(NodeRun).where(NodeRun.id.in_([c.id for c in children]))
-        .values(pending_parents=NodeRun.pending_parents - 1)
-        .execution_options(synchronize_session=False)
-    )
-    repo.set_nodes(session, [c.id for c in ready], NodeState.QUEUED, queued_at=at, updated_at=at)
+    if children:
+        session.execute(_DECREMENT, {"ids": [c.id for c in children]})
+    if ready:
+        session.execute(_QUEUE, {"ids": [c.id for c in ready], "at": at})
     changes += [Change(c.node_key, NodeState.PENDING, NodeState.QUEUED) for c in ready]
     return ready
 

@@ -34,3 +34,5 @@ class Transitions:
     settled: int
     total: int
     changes: tuple[Change, ...]
+    #: True when the sender already wrote the task row's progress (and Running) with ``settled``.
+    task_written: bool = False

@@ -32,6 +32,7 @@ def lock_execution(session: Session, task_id: int) -> Execution:
     """
     row = session.execute(
         select(Execution).where(Execution.task_id == task_id).with_for_update()
+        .execution_options(populate_existing=True)  # counters are also moved by Core statements
     ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"execution {task_id} not found")
@@ -132,7 +133,7 @@ def latest_info(session: Session, flow_id: int, version: str | None, lock: bool 
     return session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
 
 
-def engine_of(node: NodeRun) -> str | None:
+def engine_of(node: Any) -> str | None:
     """The Linkis engine of a node (``linkis.<engine>.<runType>``), None for control nodes."""
     parts = node.job_type.split(".")
     return parts[1] if node.kind == "linkis" and len(parts) > 2 else None
