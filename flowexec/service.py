@@ -12,6 +12,7 @@ import logging
 import re
 import socket
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -466,10 +467,6 @@ def _write_lists(info: WorkflowExecuteInfo, lists: Mapping[str, str]) -> None:
         setattr(info, column, value)
 
 
-def _read_lists(info: WorkflowExecuteInfo) -> dict[str, str]:
-    return {column: getattr(info, column) or "" for column in planner.INFO_LISTS}
-
-
 # ------------------------------------------------------------------ node steps
 
 
@@ -915,11 +912,25 @@ def _apply_policy(
 
 
 def _cancel_unstarted(session: Session, execution: Execution, changes: list[Change], at: datetime) -> None:
-    rows = repo.nodes_in(session, execution.task_id, NODE_UNSTARTED, lock=True)
+    _cancel(session, execution, NODE_UNSTARTED, changes, at,
+            "cancelled: another node failed; running nodes were let finish")
+
+
+def _cancel(
+    session: Session,
+    execution: Execution,
+    states: Iterable[NodeState],
+    changes: list[Change],
+    at: datetime,
+    error: str,
+) -> Sequence[NodeRun]:
+    """Cancel every node of the execution in ``states``; return the rows as they were."""
+    rows = repo.nodes_in(session, execution.task_id, states, lock=True)
     repo.set_nodes(session, [r.id for r in rows], NodeState.CANCELLED, finished_at=at, updated_at=at,
-                   error="cancelled: another node failed; running nodes were let finish")
+                   error=error)
     changes += [Change(r.node_key, NodeState(r.state), NodeState.CANCELLED) for r in rows]
     execution.settled_nodes += len(rows)
+    return rows
 
 
 def _skip_downstream(
@@ -957,12 +968,11 @@ def _release_keys(
     ready = [c for c in children if c.pending_parents == 1 and c.state == NodeState.PENDING.value]
     if ready and len(ready) == len(children):  # chains and a join's last parent: one UPDATE
         session.execute(_QUEUE_READY, {"ids": [c.id for c in ready], "at": at})
-        changes += [Change(c.node_key, NodeState.PENDING, NodeState.QUEUED) for c in ready]
-        return ready
-    if children:
-        session.execute(_DECREMENT, {"ids": [c.id for c in children]})
-    if ready:
-        session.execute(_QUEUE, {"ids": [c.id for c in ready], "at": at})
+    else:
+        if children:
+            session.execute(_DECREMENT, {"ids": [c.id for c in children]})
+        if ready:
+            session.execute(_QUEUE, {"ids": [c.id for c in ready], "at": at})
     changes += [Change(c.node_key, NodeState.PENDING, NodeState.QUEUED) for c in ready]
     return ready
 
@@ -971,18 +981,10 @@ def _cancel_rest(
     session: Session, execution: Execution, changes: list[Change], at: datetime
 ) -> list[Action]:
     """Fail fast: nothing new starts, running jobs are killed, everything else is Cancelled."""
-    actions: list[Action] = []
-    unstarted = repo.nodes_in(
-        session, execution.task_id, NODE_UNSTARTED | {NodeState.SUBMITTING}, lock=True
-    )
-    running = repo.nodes_in(session, execution.task_id, [NodeState.RUNNING], lock=True)
-    for rows, old in ((unstarted, None), (running, NodeState.RUNNING)):
-        repo.set_nodes(session, [r.id for r in rows], NodeState.CANCELLED, finished_at=at, updated_at=at,
-                       error="cancelled: another node failed")
-        changes += [Change(r.node_key, old or NodeState(r.state), NodeState.CANCELLED) for r in rows]
-        execution.settled_nodes += len(rows)
-    actions += [KillJob(r.id, r.linkis_exec_id or "", int(r.linkis_task_id or 0)) for r in running]
-    return actions
+    error = "cancelled: another node failed"
+    _cancel(session, execution, NODE_UNSTARTED | {NodeState.SUBMITTING}, changes, at, error)
+    running = _cancel(session, execution, [NodeState.RUNNING], changes, at, error)
+    return [KillJob(r.id, r.linkis_exec_id or "", int(r.linkis_task_id or 0)) for r in running]
 
 
 def _finalize(session: Session, execution: Execution) -> None:
