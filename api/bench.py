@@ -65,10 +65,31 @@ class Sizes:
 
 
 FULL = Sizes()
-QUICK = Sizes(hops=200, touches=300, transactions=200, chain=100, shell_chain=5, fanout=300,
-              dag=(100, 1000, 2000), polling=100, polling_window=5.0, api_seconds=2.0)
-TINY = Sizes(hops=10, touches=10, transactions=10, chain=5, shell_chain=2, fanout=10, dag=(10, 20),
-             polling=3, polling_window=1.0, api_seconds=0.5, api_clients=2)
+QUICK = Sizes(
+    hops=200,
+    touches=300,
+    transactions=200,
+    chain=100,
+    shell_chain=5,
+    fanout=300,
+    dag=(100, 1000, 2000),
+    polling=100,
+    polling_window=5.0,
+    api_seconds=2.0,
+)
+TINY = Sizes(
+    hops=10,
+    touches=10,
+    transactions=10,
+    chain=5,
+    shell_chain=2,
+    fanout=10,
+    dag=(10, 20),
+    polling=3,
+    polling_window=1.0,
+    api_seconds=0.5,
+    api_clients=2,
+)
 
 
 @dataclass(frozen=True)
@@ -87,16 +108,30 @@ class Options:
     progress: Callable[[str], None] = lambda _text: None
 
 
-def figure(value: float, unit: str, *, ref: float | None = None, ref_name: str | None = None,
-           higher_is_better: bool = False, target: str | None = None, met: bool | None = None,
-           **extra: Any) -> dict[str, Any]:
+def figure(
+    value: float,
+    unit: str,
+    *,
+    ref: float | None = None,
+    ref_name: str | None = None,
+    higher_is_better: bool = False,
+    target: str | None = None,
+    met: bool | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     """One measured figure: value and unit, its ratio to the reference (the limit), the target."""
     ratio = None
     if ref:
         ratio = value / ref
-    out: dict[str, Any] = {"value": round(value, 4), "unit": unit,
-                           "ratio": None if ratio is None else round(ratio, 4), "ratio_to": ref_name,
-                           "higher_is_better": higher_is_better, "target": target, "met": met}
+    out: dict[str, Any] = {
+        "value": round(value, 4),
+        "unit": unit,
+        "ratio": None if ratio is None else round(ratio, 4),
+        "ratio_to": ref_name,
+        "higher_is_better": higher_is_better,
+        "target": target,
+        "met": met,
+    }
     out.update(extra)
     return out
 
@@ -132,8 +167,9 @@ def register_probes(celery_app: Celery) -> None:
         """One fan-out unit at the limit: one MariaDB transaction, then count it."""
         from flowexec.store.db import db
 
-        db.session.execute(sa.text("UPDATE flowexec_bench_tx SET n = n + 1 WHERE id = :i"),
-                           {"i": row % PROBE_ROWS + 1})
+        db.session.execute(
+            sa.text("UPDATE flowexec_bench_tx SET n = n + 1 WHERE id = :i"), {"i": row % PROBE_ROWS + 1}
+        )
         db.session.commit()
         client().incr(key)
 
@@ -149,11 +185,18 @@ class Processes:
     def __init__(self) -> None:
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
 
-    def start(self, name: str, argv: list[str], env: dict[str, str], log: Path,
-              stdout: int | None = None) -> subprocess.Popen[bytes]:
+    def start(
+        self, name: str, argv: list[str], env: dict[str, str], log: Path, stdout: int | None = None
+    ) -> subprocess.Popen[bytes]:
         with open(log, "ab") as out:
-            proc = subprocess.Popen(argv, env=env, stdout=stdout if stdout is not None else out,
-                                    stderr=out, stdin=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(
+                argv,
+                env=env,
+                stdout=stdout if stdout is not None else out,
+                stderr=out,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         self.procs.append((name, proc))
         return proc
 
@@ -199,8 +242,16 @@ def _wait(check: Callable[[], Any], seconds: float, what: str, interval: float =
 
 def start_gateway(procs: Processes, home: Path, max_running: int) -> str:
     """The local gateway in its own process (jobs are its threads and subprocesses)."""
-    argv = [sys.executable, "-m", "api.bench", "gateway", "--state-dir", str(home / "gateway"),
-            "--max-running", str(max_running)]
+    argv = [
+        sys.executable,
+        "-m",
+        "api.bench",
+        "gateway",
+        "--state-dir",
+        str(home / "gateway"),
+        "--max-running",
+        str(max_running),
+    ]
     proc = procs.start("gateway", argv, dict(os.environ), home / "gateway.log", stdout=subprocess.PIPE)
     assert proc.stdout is not None
     line = proc.stdout.readline().decode().strip()
@@ -220,9 +271,16 @@ def serve_gateway_main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    server = serve_gateway(create_gateway(args.state_dir, max_running_per_group=args.max_running,
-                                          max_queued_per_group=2 * args.max_running + 100,
-                                          memory_retention=120.0), "127.0.0.1", 0)
+    server = serve_gateway(
+        create_gateway(
+            args.state_dir,
+            max_running_per_group=args.max_running,
+            max_queued_per_group=2 * args.max_running + 100,
+            memory_retention=120.0,
+        ),
+        "127.0.0.1",
+        0,
+    )
     print(f"URL {server.url}", flush=True)
     try:
         stop.wait()
@@ -232,9 +290,14 @@ def serve_gateway_main(argv: list[str]) -> int:
 
 
 def worker_env(options: Options, linkis_url: str, home: Path) -> dict[str, str]:
-    env = {**os.environ, "FLOWEXEC_DATABASE_URL": options.database_url,
-           "FLOWEXEC_BROKER_URL": options.broker_url, "FLOWEXEC_LINKIS_URL": linkis_url,
-           "FLOWEXEC_TOKEN": TOKEN, "FLOWEXEC_HOME": str(home)}
+    env = {
+        **os.environ,
+        "FLOWEXEC_DATABASE_URL": options.database_url,
+        "FLOWEXEC_BROKER_URL": options.broker_url,
+        "FLOWEXEC_LINKIS_URL": linkis_url,
+        "FLOWEXEC_TOKEN": TOKEN,
+        "FLOWEXEC_HOME": str(home),
+    }
     if options.poll_min is not None:
         env["FLOWEXEC_POLL_MIN"] = str(options.poll_min)
     if options.poll_max is not None:
@@ -245,9 +308,27 @@ def worker_env(options: Options, linkis_url: str, home: Path) -> dict[str, str]:
 def start_workers(procs: Processes, options: Options, env: dict[str, str], home: Path, app: Flask) -> None:
     tag = uuid.uuid4().hex[:6]
     for i in range(options.workers):
-        argv = [sys.executable, "-m", "celery", "-A", "api.bench_worker", "worker", "-P", "threads",
-                "-c", str(options.concurrency), "-Q", QUEUES, "--without-heartbeat", "--without-mingle",
-                "--without-gossip", "-n", f"bench{i}-{tag}@localhost", "--loglevel", options.worker_loglevel]
+        argv = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "api.bench_worker",
+            "worker",
+            "-P",
+            "threads",
+            "-c",
+            str(options.concurrency),
+            "-Q",
+            QUEUES,
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+            "-n",
+            f"bench{i}-{tag}@localhost",
+            "--loglevel",
+            options.worker_loglevel,
+        ]
         procs.start(f"worker{i}", argv, env, home / f"worker{i}.log")
     celery_app = app.extensions["celery"]
 
@@ -260,9 +341,22 @@ def start_workers(procs: Processes, options: Options, env: dict[str, str], home:
 
 def start_api(procs: Processes, options: Options, env: dict[str, str], home: Path) -> str:
     port = _free_port()
-    argv = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
-            str(options.api_workers), "--worker-class", "gthread", "--threads", "4",
-            "--log-level", "warning", "api.wsgi:app"]
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(options.api_workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "4",
+        "--log-level",
+        "warning",
+        "api.wsgi:app",
+    ]
     procs.start("api", argv, env, home / "api.log")
     url = f"http://127.0.0.1:{port}"
     import requests
@@ -379,7 +473,8 @@ class Runner:
         with self.app.app_context():
             submitted, actions = service.submit_execution(
                 service.ExecutionRequest(flow_id=flow_id, version=version, user=USER),
-                self.app.extensions["flowexec"].settings)
+                self.app.extensions["flowexec"].settings,
+            )
             if dispatch:
                 send.send(actions)
         return submitted.task_id
@@ -417,7 +512,8 @@ class Runner:
         with self.app.app_context():
             submitted, actions = service.submit_execution(
                 service.ExecutionRequest(flow_id=flow_id, version=version, user=USER),
-                self.app.extensions["flowexec"].settings)
+                self.app.extensions["flowexec"].settings,
+            )
             start = time.monotonic()
             send.send(actions)
         status, end = self.wait_terminal(submitted.task_id, seconds)
@@ -443,7 +539,9 @@ def measure_limits(runner: Runner, options: Options, redis_client: Any) -> dict[
 
     # warm every worker thread's connections first
     key = f"bench:warm:{uuid.uuid4().hex}"
-    group(touch.clone((i, key)) for i in range(options.workers * options.concurrency * 2)).apply_async(queue=NODES)
+    group(touch.clone((i, key)) for i in range(options.workers * options.concurrency * 2)).apply_async(
+        queue=NODES
+    )
     _wait(lambda: int(redis_client.get(key) or 0) >= options.workers * options.concurrency * 2, 60, "warm-up")
 
     key = f"bench:hop:{uuid.uuid4().hex}"
@@ -457,10 +555,13 @@ def measure_limits(runner: Runner, options: Options, redis_client: Any) -> dict[
         for i in range(sizes.transactions):
             t0 = time.perf_counter()
             with conn.begin():
-                conn.execute(sa.text("SELECT n FROM flowexec_bench_tx WHERE id = :i FOR UPDATE"),
-                             {"i": i % PROBE_ROWS + 1})
-                conn.execute(sa.text("UPDATE flowexec_bench_tx SET n = n + 1 WHERE id = :i"),
-                             {"i": i % PROBE_ROWS + 1})
+                conn.execute(
+                    sa.text("SELECT n FROM flowexec_bench_tx WHERE id = :i FOR UPDATE"),
+                    {"i": i % PROBE_ROWS + 1},
+                )
+                conn.execute(
+                    sa.text("UPDATE flowexec_bench_tx SET n = n + 1 WHERE id = :i"), {"i": i % PROBE_ROWS + 1}
+                )
             tx_times.append(time.perf_counter() - t0)
     tx_ms = statistics.median(tx_times) * 1000
 
@@ -472,11 +573,20 @@ def measure_limits(runner: Runner, options: Options, redis_client: Any) -> dict[
     serial = hop_ms + tx_ms
     return {
         "celery_hop": figure(hop_ms, "ms", hops=sizes.hops),
-        "db_transaction": figure(tx_ms, "ms", note="median of SELECT ... FOR UPDATE + UPDATE + COMMIT",
-                                 p90_ms=round(sorted(tx_times)[int(len(tx_times) * 0.9)] * 1000, 4)),
+        "db_transaction": figure(
+            tx_ms,
+            "ms",
+            note="median of SELECT ... FOR UPDATE + UPDATE + COMMIT",
+            p90_ms=round(sorted(tx_times)[int(len(tx_times) * 0.9)] * 1000, 4),
+        ),
         "serial_node": figure(serial, "ms", note="celery_hop + db_transaction"),
-        "fanout": figure(fan_rate, "nodes/s", higher_is_better=True, tasks=sizes.touches,
-                         note="independent tasks of one transaction each, same workers"),
+        "fanout": figure(
+            fan_rate,
+            "nodes/s",
+            higher_is_better=True,
+            tasks=sizes.touches,
+            note="independent tasks of one transaction each, same workers",
+        ),
     }
 
 
@@ -485,16 +595,32 @@ def measure_chains(runner: Runner, options: Options, limits: dict[str, Any]) -> 
     serial = limits["serial_node"]["value"]
     wall, _ = runner.run(chain_doc(sizes.chain, control_node), 60 + sizes.chain * 0.2)
     per_node = wall * 1000 / sizes.chain
-    out = {"control": figure(per_node, "ms/node", ref=serial, ref_name="limit.serial_node",
-                             target="<= 3x limit.serial_node", met=per_node <= 3 * serial,
-                             nodes=sizes.chain, wall_s=round(wall, 3))}
+    out = {
+        "control": figure(
+            per_node,
+            "ms/node",
+            ref=serial,
+            ref_name="limit.serial_node",
+            target="<= 3x limit.serial_node",
+            met=per_node <= 3 * serial,
+            nodes=sizes.chain,
+            wall_s=round(wall, 3),
+        )
+    }
     if sizes.shell_chain and "shell" not in options.skip:
-        wall, _ = runner.run(chain_doc(sizes.shell_chain, lambda k: shell_node(k, "true")),
-                             60 + sizes.shell_chain * 10)
+        wall, _ = runner.run(
+            chain_doc(sizes.shell_chain, lambda k: shell_node(k, "true")), 60 + sizes.shell_chain * 10
+        )
         per_node = wall * 1000 / sizes.shell_chain
-        out["shell"] = figure(per_node, "ms/node", ref=serial, ref_name="limit.serial_node",
-                              nodes=sizes.shell_chain, wall_s=round(wall, 3),
-                              note="instant shell jobs on the gateway; includes the first poll delay (poll_min)")
+        out["shell"] = figure(
+            per_node,
+            "ms/node",
+            ref=serial,
+            ref_name="limit.serial_node",
+            nodes=sizes.shell_chain,
+            wall_s=round(wall, 3),
+            note="instant shell jobs on the gateway; includes the first poll delay (poll_min)",
+        )
     return out
 
 
@@ -503,9 +629,19 @@ def measure_fanout(runner: Runner, options: Options, limits: dict[str, Any]) -> 
     limit = limits["fanout"]["value"]
     wall, task_id = runner.run(wide_doc(sizes.fanout, control_node), 60 + sizes.fanout * 0.1)
     rate = sizes.fanout / wall
-    return {"control": figure(rate, "nodes/s", ref=limit, ref_name="limit.fanout", higher_is_better=True,
-                              target=">= 0.5x limit.fanout", met=rate >= 0.5 * limit,
-                              nodes=sizes.fanout, wall_s=round(wall, 3))}
+    return {
+        "control": figure(
+            rate,
+            "nodes/s",
+            ref=limit,
+            ref_name="limit.fanout",
+            higher_is_better=True,
+            target=">= 0.5x limit.fanout",
+            met=rate >= 0.5 * limit,
+            nodes=sizes.fanout,
+            wall_s=round(wall, 3),
+        )
+    }
 
 
 def measure_planning(runner: Runner, options: Options) -> dict[str, Any]:
@@ -523,8 +659,10 @@ def measure_planning(runner: Runner, options: Options) -> dict[str, Any]:
         planner.plan_nodes(flow, frozenset())
         t2 = time.perf_counter()
         row: dict[str, Any] = {
-            "nodes": n, "edges": len(definition["edges"]),
-            "validate": figure((t1 - t0) * 1000, "ms"), "plan": figure((t2 - t1) * 1000, "ms"),
+            "nodes": n,
+            "edges": len(definition["edges"]),
+            "validate": figure((t1 - t0) * 1000, "ms"),
+            "plan": figure((t2 - t1) * 1000, "ms"),
         }
         rows[str(n)] = row
         flow_id = runner.next_flow_id
@@ -535,7 +673,8 @@ def measure_planning(runner: Runner, options: Options) -> dict[str, Any]:
                 t3 = time.perf_counter()
                 submitted, _actions = service.submit_execution(
                     service.ExecutionRequest(flow_id=flow_id, version=ref.version, user=USER),
-                    runner.app.extensions["flowexec"].settings)
+                    runner.app.extensions["flowexec"].settings,
+                )
                 t4 = time.perf_counter()
         except Exception as exc:  # a flow too big to persist is a finding, not the end of the run
             row["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
@@ -543,13 +682,17 @@ def measure_planning(runner: Runner, options: Options) -> dict[str, Any]:
         runner.cancel(submitted.task_id)  # nothing of it was dispatched; settle it
         t5 = time.perf_counter()
         total = (t4 - t2) * 1000
-        row.update({
-            "register": figure((t3 - t2) * 1000, "ms", note="validate + hash + insert the version"),
-            "submit": figure((t4 - t3) * 1000, "ms", note="load + validate + plan + insert task and node rows"),
-            "total": figure(total, "ms", note="register + submit"),
-            "per_node": figure(total * 1000 / n, "us/node"),
-            "cancel": figure((t5 - t4) * 1000, "ms"),
-        })
+        row.update(
+            {
+                "register": figure((t3 - t2) * 1000, "ms", note="validate + hash + insert the version"),
+                "submit": figure(
+                    (t4 - t3) * 1000, "ms", note="load + validate + plan + insert task and node rows"
+                ),
+                "total": figure(total, "ms", note="register + submit"),
+                "per_node": figure(total * 1000 / n, "us/node"),
+                "cancel": figure((t5 - t4) * 1000, "ms"),
+            }
+        )
     done = sorted(n for n in options.sizes.dag if "total" in rows[str(n)])
     largest_n = max(options.sizes.dag)
     target_s = 5.0 * largest_n / 10000
@@ -557,18 +700,36 @@ def measure_planning(runner: Runner, options: Options) -> dict[str, Any]:
     largest = rows[str(largest_n)]
     if "total" in largest:
         largest_s = largest["total"]["value"] / 1000
-        out["largest"] = figure(largest_s, "s", ref=target_s, ref_name=f"target {target_s:g} s",
-                                target=f"< {target_s:g} s for {largest_n} nodes", met=largest_s < target_s,
-                                nodes=largest_n)
+        out["largest"] = figure(
+            largest_s,
+            "s",
+            ref=target_s,
+            ref_name=f"target {target_s:g} s",
+            target=f"< {target_s:g} s for {largest_n} nodes",
+            met=largest_s < target_s,
+            nodes=largest_n,
+        )
     else:
-        out["largest"] = figure(0.0, "s", target=f"< {target_s:g} s for {largest_n} nodes", met=False,
-                                nodes=largest_n, error=largest["error"])
+        out["largest"] = figure(
+            0.0,
+            "s",
+            target=f"< {target_s:g} s for {largest_n} nodes",
+            met=False,
+            nodes=largest_n,
+            error=largest["error"],
+        )
     if len(done) >= 2:
         small, big = rows[str(done[0])], rows[str(done[-1])]
         growth = big["per_node"]["value"] / small["per_node"]["value"]
-        out["flatness"] = figure(growth, "x", ref=1.0, ref_name=f"per-node cost at {done[0]} nodes",
-                                 target=f"per-node cost at {done[-1]} <= 2x at {done[0]}", met=growth <= 2.0,
-                                 sizes=done)
+        out["flatness"] = figure(
+            growth,
+            "x",
+            ref=1.0,
+            ref_name=f"per-node cost at {done[0]} nodes",
+            target=f"per-node cost at {done[-1]} <= 2x at {done[0]}",
+            met=growth <= 2.0,
+            sizes=done,
+        )
     return out
 
 
@@ -606,15 +767,23 @@ def measure_polling(runner: Runner, options: Options) -> dict[str, Any]:
     return {
         "running_nodes": figure(float(still), "nodes", nodes=n, ramp_s=round(ramp, 3)),
         "polls": figure(polls_rate, "polls/s"),
-        "probe_dispatch_max": figure(worst, "ms", ref=1000.0, ref_name="target 1000 ms",
-                                     target="< 1000 ms while the nodes are polled", met=worst < 1000,
-                                     probes=len(dispatch_ms), p50_ms=round(statistics.median(dispatch_ms), 3)),
+        "probe_dispatch_max": figure(
+            worst,
+            "ms",
+            ref=1000.0,
+            ref_name="target 1000 ms",
+            target="< 1000 ms while the nodes are polled",
+            met=worst < 1000,
+            probes=len(dispatch_ms),
+            p50_ms=round(statistics.median(dispatch_ms), 3),
+        ),
         "probe_end_to_end_max": figure(max(done_ms), "ms", p50_ms=round(statistics.median(done_ms), 3)),
     }
 
 
 def drain(runner: Runner, redis_client: Any, seconds: float = 120) -> None:
     """Wait until nothing is queued (kills and the last polls), so the next figure starts clean."""
+
     def empty() -> bool:
         return all(redis_client.llen(q) == 0 for q in QUEUES.split(","))
 
@@ -629,10 +798,15 @@ def measure_api(runner: Runner, options: Options, api_url: str) -> dict[str, Any
     flow_id, version = runner.register(doc([control_node("a"), control_node("b")], [("a", "b")]))
     headers = {"Token-Code": TOKEN, "Token-User": USER}
     entrance = f"{api_url}/api/rest_j/v1/dss/flow/entrance"
-    body: dict[str, Any] = {"executeApplicationName": "flowexecution",
-            "requestApplicationName": "flowexecution",
-            "runType": "json", "executionCode": json.dumps({"flowId": flow_id, "version": version}),
-            "params": {}, "labels": {"route": "dev"}, "source": {"projectName": "bench", "flowName": "api"}}
+    body: dict[str, Any] = {
+        "executeApplicationName": "flowexecution",
+        "requestApplicationName": "flowexecution",
+        "runType": "json",
+        "executionCode": json.dumps({"flowId": flow_id, "version": version}),
+        "params": {},
+        "labels": {"route": "dev"},
+        "source": {"projectName": "bench", "flowName": "api"},
+    }
     exec_ids: list[str] = []
     lock = threading.Lock()
 
@@ -676,10 +850,16 @@ def measure_api(runner: Runner, options: Options, api_url: str) -> dict[str, Any
         if not latencies:
             raise RuntimeError(f"no {kind} request succeeded; see the API log")
         ordered = sorted(latencies)
-        return figure(len(latencies) / wall, "req/s", higher_is_better=True, requests=len(latencies),
-                      errors=errors[0], clients=options.sizes.api_clients,
-                      p50_ms=round(ordered[len(ordered) // 2] * 1000, 3),
-                      p99_ms=round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 3))
+        return figure(
+            len(latencies) / wall,
+            "req/s",
+            higher_is_better=True,
+            requests=len(latencies),
+            errors=errors[0],
+            clients=options.sizes.api_clients,
+            p50_ms=round(ordered[len(ordered) // 2] * 1000, 3),
+            p99_ms=round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 3),
+        )
 
     out = {"execute": load("execute")}
     out["status"] = load("status")
@@ -702,8 +882,14 @@ def machine() -> dict[str, Any]:
         pass
     load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
     db_version = None
-    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(),
-            "system": platform.platform(), "load_before": [round(x, 2) for x in load], "database": db_version}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "system": platform.platform(),
+        "load_before": [round(x, 2) for x in load],
+        "database": db_version,
+    }
 
 
 @contextmanager
@@ -724,8 +910,15 @@ def services(options: Options) -> Iterator[tuple[Runner, Any, Path, Processes, d
         redis_client.flushdb()
         linkis_url = start_gateway(procs, home, max_running=options.sizes.polling + 100)
         env = worker_env(options, linkis_url, home)
-        app = create_app({"database_url": options.database_url, "broker_url": options.broker_url,
-                          "linkis_url": linkis_url, "token": TOKEN, "home": str(home)})
+        app = create_app(
+            {
+                "database_url": options.database_url,
+                "broker_url": options.broker_url,
+                "linkis_url": linkis_url,
+                "token": TOKEN,
+                "home": str(home),
+            }
+        )
         runner = Runner(app, options.database_url)
         options.progress(f"starting {options.workers} worker processes")
         start_workers(procs, options, env, home, app)
@@ -743,13 +936,19 @@ def services(options: Options) -> Iterator[tuple[Runner, Any, Path, Processes, d
 def run_bench(options: Options) -> dict[str, Any]:
     """Run every measurement in one go and return the result object."""
     began = time.monotonic()
-    result: dict[str, Any] = {"flowexec_bench": 1, "taken": datetime.now().isoformat(timespec="seconds"),
-                              "machine": machine(), "sizes": asdict(options.sizes),
-                              "setup": {"workers": options.workers, "concurrency": options.concurrency,
-                                        "api_workers": options.api_workers,
-                                        "database_url": sa.engine.make_url(options.database_url)
-                                        .render_as_string(hide_password=True),
-                                        "broker_url": options.broker_url}}
+    result: dict[str, Any] = {
+        "flowexec_bench": 1,
+        "taken": datetime.now().isoformat(timespec="seconds"),
+        "machine": machine(),
+        "sizes": asdict(options.sizes),
+        "setup": {
+            "workers": options.workers,
+            "concurrency": options.concurrency,
+            "api_workers": options.api_workers,
+            "database_url": sa.engine.make_url(options.database_url).render_as_string(hide_password=True),
+            "broker_url": options.broker_url,
+        },
+    }
     with services(options) as (runner, redis_client, home, procs, env):
         result["machine"]["database"] = runner.scalar("SELECT VERSION()")
         options.progress("limits: Celery hop, MariaDB transaction, raw fan-out")
@@ -802,8 +1001,12 @@ def rows(result: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         out.append((f"fan-out {fig.get('nodes')} {name} nodes", fig))
     plan = result.get("plan", {})
     for size, row in plan.get("sizes", {}).items():
-        out.append((f"DAG {size} nodes: validate + plan (in memory)",
-                    figure(row["validate"]["value"] + row["plan"]["value"], "ms")))
+        out.append(
+            (
+                f"DAG {size} nodes: validate + plan (in memory)",
+                figure(row["validate"]["value"] + row["plan"]["value"], "ms"),
+            )
+        )
         if "total" in row:
             out.append((f"DAG {size} nodes: register + submit", row["total"]))
             out.append((f"DAG {size} nodes: per node", row["per_node"]))
@@ -828,8 +1031,15 @@ def print_table(result: dict[str, Any], console: Any) -> None:
     for label, fig in rows(result):
         ratio = "" if fig.get("ratio") is None else f"{fig['ratio']:.2f}"
         met = {True: "yes", False: "NO", None: ""}[fig.get("met")]
-        table.add_row(label, f"{fig['value']:,.3f}", fig["unit"], ratio, fig.get("ratio_to") or "",
-                      fig.get("target") or "", met)
+        table.add_row(
+            label,
+            f"{fig['value']:,.3f}",
+            fig["unit"],
+            ratio,
+            fig.get("ratio_to") or "",
+            fig.get("target") or "",
+            met,
+        )
     console.print(table)
     for size, row in result.get("plan", {}).get("sizes", {}).items():
         if "error" in row:
@@ -838,11 +1048,18 @@ def print_table(result: dict[str, Any], console: Any) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", metavar="FILE", help="write the result object to FILE ('-' for stdout only)")
+    parser.add_argument(
+        "--json", metavar="FILE", help="write the result object to FILE ('-' for stdout only)"
+    )
     parser.add_argument("--quick", action="store_true", help="smaller sizes (about a minute)")
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL,
-                        help="MySQL/MariaDB database of the bench's own (its tables are dropped)")
-    parser.add_argument("--broker-url", default=DEFAULT_BROKER_URL, help="Redis database of the bench's own (flushed)")
+    parser.add_argument(
+        "--database-url",
+        default=DEFAULT_DATABASE_URL,
+        help="MySQL/MariaDB database of the bench's own (its tables are dropped)",
+    )
+    parser.add_argument(
+        "--broker-url", default=DEFAULT_BROKER_URL, help="Redis database of the bench's own (flushed)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="celery worker processes")
     parser.add_argument("--concurrency", type=int, default=4, help="threads per worker process")
     parser.add_argument("--skip", action="append", default=[], choices=["shell", "polling", "api"])
@@ -850,9 +1067,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from(args: argparse.Namespace, progress: Callable[[str], None]) -> Options:
-    return Options(database_url=args.database_url, broker_url=args.broker_url,
-                   sizes=QUICK if args.quick else FULL, workers=args.workers, concurrency=args.concurrency,
-                   skip=frozenset(args.skip), home=args.home, progress=progress)
+    return Options(
+        database_url=args.database_url,
+        broker_url=args.broker_url,
+        sizes=QUICK if args.quick else FULL,
+        workers=args.workers,
+        concurrency=args.concurrency,
+        skip=frozenset(args.skip),
+        home=args.home,
+        progress=progress,
+    )
 
 
 def main(args: argparse.Namespace) -> int:

@@ -29,8 +29,15 @@ from flowexec.state import RunState
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 STATE_STYLE = {
-    "Succeed": "green", "Failed": "red", "Cancelled": "magenta", "Timeout": "red",
-    "Skipped": "dim", "Running": "cyan", "Submitting": "cyan", "Queued": "yellow", "Pending": "white",
+    "Succeed": "green",
+    "Failed": "red",
+    "Cancelled": "magenta",
+    "Timeout": "red",
+    "Skipped": "dim",
+    "Running": "cyan",
+    "Submitting": "cyan",
+    "Queued": "yellow",
+    "Pending": "white",
 }
 
 
@@ -54,8 +61,11 @@ def read_flow(path: str) -> tuple[Any, dict[str, str]]:
 
 
 def _strategy(args: argparse.Namespace) -> tuple[Any, frozenset[str], int | None]:
-    chosen = [name for name in ("selected", "rerun_failed", "from_node", "to_node")
-              if getattr(args, name) is not None]
+    chosen = [
+        name
+        for name in ("selected", "rerun_failed", "from_node", "to_node")
+        if getattr(args, name) is not None
+    ]
     if len(chosen) > 1:
         raise UsageError("choose one of --selected, --rerun-failed, --from, --to")
     if not chosen:
@@ -65,8 +75,11 @@ def _strategy(args: argparse.Namespace) -> tuple[Any, frozenset[str], int | None
         rerun = args.rerun_failed
         return ExecuteStrategy.RERUN_FAILED, frozenset(), int(rerun.rsplit("_", 1)[-1]) if rerun else None
     ids = frozenset(i.strip() for i in getattr(args, name).split(",") if i.strip())
-    strategy = {"selected": ExecuteStrategy.SELECTED, "from_node": ExecuteStrategy.FROM_NODE,
-                "to_node": ExecuteStrategy.TO_NODE}[name]
+    strategy = {
+        "selected": ExecuteStrategy.SELECTED,
+        "from_node": ExecuteStrategy.FROM_NODE,
+        "to_node": ExecuteStrategy.TO_NODE,
+    }[name]
     return strategy, ids, None
 
 
@@ -94,13 +107,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     err = Console(stderr=True)
     with embedded_stack() as stack, stack.app.app_context():
         settings = stack.app.extensions["flowexec"].settings
-        ref = service.register_flow(doc, scripts, source_path=os.path.abspath(args.flow),
-                                    name=Path(args.flow).stem, user=getpass.getuser())
+        ref = service.register_flow(
+            doc,
+            scripts,
+            source_path=os.path.abspath(args.flow),
+            name=Path(args.flow).stem,
+            user=getpass.getuser(),
+        )
         submitted, actions = service.submit_execution(
             service.ExecutionRequest(
-                flow_id=ref.flow_id, version=ref.version, user=getpass.getuser(), strategy=strategy,
-                node_ids=node_ids, rerun_of=rerun_of, failure_policy=args.failure_policy,
-                variables=variables, limits=limits,
+                flow_id=ref.flow_id,
+                version=ref.version,
+                user=getpass.getuser(),
+                strategy=strategy,
+                node_ids=node_ids,
+                rerun_of=rerun_of,
+                failure_policy=args.failure_policy,
+                variables=variables,
+                limits=limits,
             ),
             settings,
         )
@@ -114,8 +138,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK if result["status"] == RunState.SUCCEED.value else EXIT_FAILED
 
 
-def watch(task_id: int, console: Console, live: bool, timeout: float | None = None,
-          every: float = 0.05) -> tuple[Any, Any]:
+def watch(
+    task_id: int, console: Console, live: bool, timeout: float | None = None, every: float = 0.05
+) -> tuple[Any, Any]:
     """Refresh the node table every ``every`` seconds until the execution ends."""
     from flowexec import service
 
@@ -173,22 +198,36 @@ def progress_table(task: Any, nodes: Any) -> Table:
         if previous is not None and level != previous:
             table.add_section()
         style = STATE_STYLE.get(node.state, "")
-        table.add_row(str(level) if level != previous else "", node.title, f"[{style}]{node.state}[/]",
-                      str(node.attempt or ""), _duration(node))
+        table.add_row(
+            str(level) if level != previous else "",
+            node.title,
+            f"[{style}]{node.state}[/]",
+            str(node.attempt or ""),
+            _duration(node),
+        )
         previous = level
     return table
 
 
 def summary(exec_id: str, task: Any, nodes: Any) -> dict[str, Any]:
     """The ``--json`` result: one object describing the execution and its nodes."""
+
     def iso(value: Any) -> str | None:
         return value.isoformat() if value is not None else None
 
     return {
-        "execID": exec_id, "taskID": task.id, "status": task.status,
+        "execID": exec_id,
+        "taskID": task.id,
+        "status": task.status,
         "nodes": [
-            {"id": n.node_key, "title": n.title, "status": n.state, "startedAt": iso(n.started_at),
-             "finishedAt": iso(n.finished_at), "error": n.error}
+            {
+                "id": n.node_key,
+                "title": n.title,
+                "status": n.state,
+                "startedAt": iso(n.started_at),
+                "finishedAt": iso(n.finished_at),
+                "error": n.error,
+            }
             for n in nodes
         ],
     }
@@ -202,8 +241,13 @@ def summary_table(result: dict[str, Any]) -> Table:
     table.add_column("error", overflow="fold")
     for node in result["nodes"]:
         style = STATE_STYLE.get(node["status"], "")
-        table.add_row(node["title"], f"[{style}]{node['status']}[/]", _clock(node["startedAt"]),
-                      _seconds_between(node["startedAt"], node["finishedAt"]), node["error"] or "")
+        table.add_row(
+            node["title"],
+            f"[{style}]{node['status']}[/]",
+            _clock(node["startedAt"]),
+            _seconds_between(node["startedAt"], node["finishedAt"]),
+            node["error"] or "",
+        )
     return table
 
 
@@ -224,9 +268,14 @@ def cmd_gateway(args: argparse.Namespace) -> int:
     from flowexec.linkis.gateway import run_gateway
 
     settings = Settings.from_env(os.environ)
-    run_gateway(args.host, args.port, args.state_dir or os.path.join(settings.home, "gateway"),
-                users=settings.gateway_users, tokens=settings.gateway_tokens,
-                faults_enabled=args.faults)
+    run_gateway(
+        args.host,
+        args.port,
+        args.state_dir or os.path.join(settings.home, "gateway"),
+        users=settings.gateway_users,
+        tokens=settings.gateway_tokens,
+        faults_enabled=args.faults,
+    )
     return EXIT_OK
 
 
@@ -238,8 +287,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     with embedded_stack() as stack:
         settings = stack.app.extensions["flowexec"].settings
         server = make_server(args.host, args.port, stack.app, threaded=True)
-        print(f"flowexec API on http://{args.host}:{server.server_port}  "
-              f"(send Token-Code: {settings.token} and Token-User: <you>)", flush=True)
+        print(
+            f"flowexec API on http://{args.host}:{server.server_port}  "
+            f"(send Token-Code: {settings.token} and Token-User: <you>)",
+            flush=True,
+        )
         try:
             server.serve_forever()
         except KeyboardInterrupt:
@@ -254,10 +306,19 @@ def cmd_flow_register(args: argparse.Namespace) -> int:
     doc, scripts = read_flow(args.file)
     app = create_app()
     with app.app_context():
-        ref = service.register_flow(doc, scripts, flow_id=args.flow_id, version=args.version,
-                                    name=args.name or Path(args.file).stem, user=getpass.getuser())
-    print(json.dumps({"flowId": ref.flow_id, "version": ref.version, "nodes": ref.nodes,
-                      "created": ref.created}))
+        ref = service.register_flow(
+            doc,
+            scripts,
+            flow_id=args.flow_id,
+            version=args.version,
+            name=args.name or Path(args.file).stem,
+            user=getpass.getuser(),
+        )
+    print(
+        json.dumps(
+            {"flowId": ref.flow_id, "version": ref.version, "nodes": ref.nodes, "created": ref.created}
+        )
+    )
     return EXIT_OK
 
 
@@ -326,8 +387,11 @@ def cmd_history(args: argparse.Namespace) -> int:
     from flowexec import queries
 
     with _local_app().app_context():
-        page = queries.list_executions(queries.ExecutionFilter(
-            flow_id=args.flow_id, user=args.user, status=args.status, page_size=args.limit))
+        page = queries.list_executions(
+            queries.ExecutionFilter(
+                flow_id=args.flow_id, user=args.user, status=args.status, page_size=args.limit
+            )
+        )
         rows = [summary_view(r.task, r.execution) for r in page.rows]
     if args.json:
         _print_json(rows)
@@ -338,8 +402,16 @@ def cmd_history(args: argparse.Namespace) -> int:
     for row in rows:
         style = STATE_STYLE.get(row["status"], "")
         duration = f"{row['durationSeconds']:.2f}s" if row["durationSeconds"] is not None else ""
-        table.add_row(str(row["taskID"]), str(row["flowId"]), row["version"], row["strategy"],
-                      f"[{style}]{row['status']}[/]", row["user"] or "", _when(row["createdTime"]), duration)
+        table.add_row(
+            str(row["taskID"]),
+            str(row["flowId"]),
+            row["version"],
+            row["strategy"],
+            f"[{style}]{row['status']}[/]",
+            row["user"] or "",
+            _when(row["createdTime"]),
+            duration,
+        )
     Console().print(table)
     return EXIT_OK
 
@@ -353,15 +425,23 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(detail)
         return EXIT_OK
-    table = Table(title=f"{detail['execID']} (task {detail['taskID']}): flow {detail['flowId']} "
-                        f"{detail['version']} {detail['strategy']} by {detail['user']}: {detail['status']}")
+    table = Table(
+        title=f"{detail['execID']} (task {detail['taskID']}): flow {detail['flowId']} "
+        f"{detail['version']} {detail['strategy']} by {detail['user']}: {detail['status']}"
+    )
     for column in ("node", "status", "attempt", "linkis task", "started", "finished", "error"):
         table.add_column(column, overflow="fold")
     for node in detail["nodes"]:
         style = STATE_STYLE.get(node["status"], "")
-        table.add_row(node["title"], f"[{style}]{node['status']}[/]", str(node["attempt"]),
-                      str(node["linkisTaskID"] or ""), _when(node["startedAt"]), _when(node["finishedAt"]),
-                      node["error"] or "")
+        table.add_row(
+            node["title"],
+            f"[{style}]{node['status']}[/]",
+            str(node["attempt"]),
+            str(node["linkisTaskID"] or ""),
+            _when(node["startedAt"]),
+            _when(node["finishedAt"]),
+            node["error"] or "",
+        )
     Console().print(table)
     return EXIT_OK
 
@@ -393,7 +473,9 @@ def _node_linkis(exec_id: str, key: str) -> Iterator[tuple[Any, Any]]:
     with running_gateway(settings) as local_url:
         url = settings.linkis_url or local_url
         assert url is not None  # running_gateway serves one whenever no Linkis URL is set
-        with LinkisClient(url, token=settings.linkis_token, user=service.linkis_user(task, settings)) as linkis:
+        with LinkisClient(
+            url, token=settings.linkis_token, user=service.linkis_user(task, settings)
+        ) as linkis:
             yield node, linkis
 
 
@@ -461,7 +543,8 @@ def _kill_now(app: Any, action: Any) -> None:
 
     rt = app.extensions["flowexec"]
     rt.linkis_for(service.node_linkis_user(action.node_id, rt.settings)).kill(
-        JobRef(action.exec_id, action.task_id))
+        JobRef(action.exec_id, action.task_id)
+    )
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -473,8 +556,9 @@ def cmd_watch(args: argparse.Namespace) -> int:
         if args.once:
             task, _, nodes = service.execution_nodes(task_id)
         else:
-            task, nodes = watch(task_id, console, live=console.is_terminal, timeout=args.timeout or None,
-                                every=args.every)
+            task, nodes = watch(
+                task_id, console, live=console.is_terminal, timeout=args.timeout or None, every=args.every
+            )
     console.print(progress_table(task, nodes))
     if not args.once and task.status != RunState.SUCCEED.value:
         return EXIT_FAILED
@@ -522,10 +606,20 @@ def _add_history_commands(sub: Any) -> None:
     live = sub.add_parser("watch", help="a live view of an execution's nodes until it ends")
     live.add_argument("exec_id", metavar="EXEC_ID", help="execID or taskID")
     live.add_argument("--once", action="store_true", help="print one snapshot and return")
-    live.add_argument("--every", type=_non_negative(float), default=0.5, metavar="SECONDS",
-                      help="refresh period (default 0.5)")
-    live.add_argument("--timeout", type=_non_negative(float), default=0.0, metavar="SECONDS",
-                      help="give up after this long, 0 for never")
+    live.add_argument(
+        "--every",
+        type=_non_negative(float),
+        default=0.5,
+        metavar="SECONDS",
+        help="refresh period (default 0.5)",
+    )
+    live.add_argument(
+        "--timeout",
+        type=_non_negative(float),
+        default=0.0,
+        metavar="SECONDS",
+        help="give up after this long, 0 for never",
+    )
     live.set_defaults(func=cmd_watch)
     picture = sub.add_parser("graph", help="the flow graph as SVG, nodes coloured by state")
     picture.add_argument("exec_id", metavar="EXEC_ID", help="execID or taskID")
@@ -541,18 +635,33 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print one JSON object as the only output")
     run.add_argument("--quiet", action="store_true", help="no live progress")
     run.add_argument("--selected", metavar="IDS", help="run only these node ids (comma-separated)")
-    run.add_argument("--rerun-failed", nargs="?", const="", metavar="EXEC_ID",
-                     help="rerun the latest failed execution of this flow (or EXEC_ID)")
+    run.add_argument(
+        "--rerun-failed",
+        nargs="?",
+        const="",
+        metavar="EXEC_ID",
+        help="rerun the latest failed execution of this flow (or EXEC_ID)",
+    )
     run.add_argument("--from", dest="from_node", metavar="NODE", help="a node and all downstream")
     run.add_argument("--to", dest="to_node", metavar="NODE", help="a node and all upstream")
-    run.add_argument("--failure-policy", default="fail_fast",
-                     choices=["fail_fast", "continue", "finish_running"])
+    run.add_argument(
+        "--failure-policy", default="fail_fast", choices=["fail_fast", "continue", "finish_running"]
+    )
     run.add_argument("--var", action="append", metavar="NAME=VALUE", help="override a flow variable")
-    run.add_argument("--retries", type=_non_negative(int), default=0,
-                     help="default retries of a failed node (a node's flowexec.retries wins)")
+    run.add_argument(
+        "--retries",
+        type=_non_negative(int),
+        default=0,
+        help="default retries of a failed node (a node's flowexec.retries wins)",
+    )
     run.add_argument("--retry-delay", type=_non_negative(float), default=0.0, metavar="SECONDS")
-    run.add_argument("--timeout", type=_non_negative(float), default=0.0, metavar="SECONDS",
-                     help="default node timeout, 0 for none (a node's flowexec.timeout wins)")
+    run.add_argument(
+        "--timeout",
+        type=_non_negative(float),
+        default=0.0,
+        metavar="SECONDS",
+        help="default node timeout, 0 for none (a node's flowexec.timeout wins)",
+    )
     run.set_defaults(func=cmd_run)
     gw = sub.add_parser("gateway", help="serve the local Linkis-compatible gateway")
     gw.add_argument("--host", default="127.0.0.1")

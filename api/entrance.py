@@ -68,10 +68,17 @@ def execute() -> Response:
     code = body["executionCode"]
     submitted, actions = service.submit_execution(
         service.ExecutionRequest(
-            flow_id=code["flowId"], version=code["version"], user=user, strategy=strategy,
-            node_ids=node_ids, failure_policy=body["failurePolicy"] or params.get("failurePolicy") or "fail_fast",
-            variables=params.get("variable") or {}, params=params, labels=body["labels"],
-            source=body["source"], submit_user=user,
+            flow_id=code["flowId"],
+            version=code["version"],
+            user=user,
+            strategy=strategy,
+            node_ids=node_ids,
+            failure_policy=body["failurePolicy"] or params.get("failurePolicy") or "fail_fast",
+            variables=params.get("variable") or {},
+            params=params,
+            labels=body["labels"],
+            source=body["source"],
+            submit_user=user,
         ),
         runtime().settings,
     )
@@ -112,8 +119,12 @@ def status(exec_id: str) -> Response:
 
 
 @bp.get("/<path:exec_id>/kill")
-@operation("Kill a flow execution (its running nodes are killed in Linkis)", tags=TAGS,
-           data=replies.KillData, query=task_query_schema)
+@operation(
+    "Kill a flow execution (its running nodes are killed in Linkis)",
+    tags=TAGS,
+    data=replies.KillData,
+    query=task_query_schema,
+)
 def kill(exec_id: str) -> Response:
     _, task, _, _ = _entrance_task(exec_id, task_query_schema)
     dispatch.send(service.cancel_execution(task.id))
@@ -142,8 +153,9 @@ def job_item(node: NodeRun, now_ms: int) -> dict[str, Any]:
         "nodeID": node.node_key,
         "info": INFO_TEXT.get(state),
         "startTime": _ms(node.started_at),
-        "nowTime": 0 if node.started_at is None else (
-            now_ms if state is NodeState.RUNNING else _ms(node.finished_at or node.updated_at)),
+        "nowTime": 0
+        if node.started_at is None
+        else (now_ms if state is NodeState.RUNNING else _ms(node.finished_at or node.updated_at)),
     }
     if node.linkis_task_id is not None:
         item["execID"] = node.linkis_exec_id
@@ -164,8 +176,12 @@ LIST_OF_STATE = {
 
 
 @bp.get("/<path:exec_id>/execution")
-@operation("Node lists of a flow execution (DSS's canvas colours)", tags=TAGS, data=replies.ExecutionData,
-           query=labels_query_schema)
+@operation(
+    "Node lists of a flow execution (DSS's canvas colours)",
+    tags=TAGS,
+    data=replies.ExecutionData,
+    query=labels_query_schema,
+)
 def execution(exec_id: str) -> Response:
     """Node lists in DSS's key order (the web client's last list wins)."""
     _, _, _, nodes = _entrance_task(exec_id, labels_query_schema)
@@ -185,18 +201,27 @@ def execution(exec_id: str) -> Response:
 
 
 @bp.get("/<path:exec_id>/log")
-@operation("The flow log (Linkis's cursor: fromLine from 0, size -1 for all)", tags=TAGS,
-           data=replies.FlowLogData, query=flow_log_query_schema)
+@operation(
+    "The flow log (Linkis's cursor: fromLine from 0, size -1 for all)",
+    tags=TAGS,
+    data=replies.FlowLogData,
+    query=flow_log_query_schema,
+)
 def flow_log(exec_id: str) -> Response:
     query, task, _, nodes = _entrance_task(exec_id, flow_log_query_schema)
-    log, next_line = flowlog.page(flowlog.flow_lines(task, nodes), query["fromLine"], query["size"],
-                                  query["distinctLevel"])
+    log, next_line = flowlog.page(
+        flowlog.flow_lines(task, nodes), query["fromLine"], query["size"], query["distinctLevel"]
+    )
     return reply({"log": log, "execID": exec_id, "fromLine": next_line})
 
 
 @bp.get("/<path:exec_id>/progress")
-@operation("Flow progress: share of settled nodes, 1.0 at the end", tags=TAGS, data=replies.ProgressData,
-           query=task_query_schema)
+@operation(
+    "Flow progress: share of settled nodes, 1.0 at the end",
+    tags=TAGS,
+    data=replies.ProgressData,
+    query=task_query_schema,
+)
 def progress(exec_id: str) -> Response:
     _, task, execution_row, nodes = _entrance_task(exec_id, task_query_schema)
     done = RunState(task.status) in RUN_TERMINAL
@@ -204,8 +229,11 @@ def progress(exec_id: str) -> Response:
     share = 1.0 if done else (execution_row.settled_nodes / total if total else 0.0)
     counts = {"succeedTasks": 0, "failedTasks": 0, "runningTasks": 0}
     for node in nodes:
-        name = {"succeedJobs": "succeedTasks", "failedJobs": "failedTasks", "runningJobs": "runningTasks"}.get(
-            LIST_OF_STATE.get(NodeState(node.state), ""))
+        name = {
+            "succeedJobs": "succeedTasks",
+            "failedJobs": "failedTasks",
+            "runningJobs": "runningTasks",
+        }.get(LIST_OF_STATE.get(NodeState(node.state), ""))
         if name:
             counts[name] += 1
     info = [{"id": exec_id, **counts, "totalTasks": total}]

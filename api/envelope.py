@@ -41,21 +41,24 @@ def method_name() -> str:
     """Linkis-style ``method``: the path without the DSS prefix, under ``/api``."""
     path = request.path
     if path.startswith(DSS_PREFIX):
-        return "/api" + path[len(DSS_PREFIX):]
+        return "/api" + path[len(DSS_PREFIX) :]
     return path
 
 
 def reply(data: Any = None, message: str = "OK", status: int = 0, http: int | None = None) -> Response:
-    response = jsonify({"method": method_name(), "status": status, "message": message,
-                        "data": {} if data is None else data})
+    response = jsonify(
+        {"method": method_name(), "status": status, "message": message, "data": {} if data is None else data}
+    )
     response.status_code = http or HTTP_OF_STATUS.get(status, 400)
     return response
 
 
 def _validation(exc: ValidationError) -> Response:
     messages = exc.messages
-    text = "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
-                     for k, v in (messages.items() if isinstance(messages, dict) else [("body", messages)]))
+    text = "; ".join(
+        f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
+        for k, v in (messages.items() if isinstance(messages, dict) else [("body", messages)])
+    )
     return reply({"errors": messages}, f"invalid request: {text}", status=1)
 
 
@@ -67,9 +70,12 @@ def _flowexec(exc: FlowexecError) -> Response:
     http = 404 if isinstance(exc, NotFound) else None
     if isinstance(exc, LinkisError):  # Linkis, not the caller, failed: a gateway error
         http = 503 if isinstance(exc, LinkisUnavailable) else 502
-    return reply({"errorMsg": {"errCode": exc.code, "desc": exc.message}},
-                 f"error code(错误码): {exc.code}, error message(错误信息): {exc.message}.",
-                 status=1, http=http)
+    return reply(
+        {"errorMsg": {"errCode": exc.code, "desc": exc.message}},
+        f"error code(错误码): {exc.code}, error message(错误信息): {exc.message}.",
+        status=1,
+        http=http,
+    )
 
 
 def _http(exc: HTTPException) -> Response:

@@ -52,33 +52,68 @@ def _task_id(task_id: int) -> int:
 
 
 @bp.post("/flows")
-@operation("Register a flow version (201 when new, 200 when the same content exists)", tags=FLOWS,
-           data=replies.FlowRefData, body=flow_register_schema, ok=201, also={200: "already registered"},
-           errors=(400, 401))
+@operation(
+    "Register a flow version (201 when new, 200 when the same content exists)",
+    tags=FLOWS,
+    data=replies.FlowRefData,
+    body=flow_register_schema,
+    ok=201,
+    also={200: "already registered"},
+    errors=(400, 401),
+)
 def register_flow() -> Response:
     """Register a flow version so that DSS's ``{flowId, version}`` resolves."""
     user = auth.current_user()
     body = flow_register_schema.load(json_body())
     ref = service.register_flow(
-        body["flow"], body["scripts"], flow_id=body["flowId"], version=body["version"],
-        name=body["name"], user=user,
+        body["flow"],
+        body["scripts"],
+        flow_id=body["flowId"],
+        version=body["version"],
+        name=body["name"],
+        user=user,
     )
-    return reply({"flowId": ref.flow_id, "version": ref.version, "name": ref.name,
-                  "nodes": ref.nodes, "created": ref.created}, http=201 if ref.created else 200)
+    return reply(
+        {
+            "flowId": ref.flow_id,
+            "version": ref.version,
+            "name": ref.name,
+            "nodes": ref.nodes,
+            "created": ref.created,
+        },
+        http=201 if ref.created else 200,
+    )
 
 
 @bp.get("/flows")
-@operation("Registered flows with their newest version", tags=FLOWS, data=replies.FlowListData,
-           query=page_query_schema, errors=(400, 401))
+@operation(
+    "Registered flows with their newest version",
+    tags=FLOWS,
+    data=replies.FlowListData,
+    query=page_query_schema,
+    errors=(400, 401),
+)
 def list_flows() -> Response:
     auth.current_user()
     query = page_query_schema.load(request.args)
     flows, total = queries.list_flows(query["page"], query["pageSize"])
-    return reply({
-        "flows": [{"flowId": f.flow_id, "name": f.name, "latestVersion": f.latest_version,
-                   "versions": f.versions, "updatedTime": _iso(f.updated_time)} for f in flows],
-        "total": total, "page": query["page"], "pageSize": query["pageSize"],
-    })
+    return reply(
+        {
+            "flows": [
+                {
+                    "flowId": f.flow_id,
+                    "name": f.name,
+                    "latestVersion": f.latest_version,
+                    "versions": f.versions,
+                    "updatedTime": _iso(f.updated_time),
+                }
+                for f in flows
+            ],
+            "total": total,
+            "page": query["page"],
+            "pageSize": query["pageSize"],
+        }
+    )
 
 
 @bp.get("/flows/<int:flow_id>/versions")
@@ -88,25 +123,49 @@ def flow_versions(flow_id: int) -> Response:
     versions = queries.flow_versions(flow_id) if flow_id <= MAX_ID else []
     if not versions:
         raise NotFound(f"flow {flow_id} is not registered")
-    return reply({"flowId": flow_id, "versions": [
-        {"version": v.version, "name": v.name, "createdBy": v.created_by, "createdTime": _iso(v.created_time),
-         "contentHash": v.content_hash, "sourcePath": v.source_path} for v in versions]})
+    return reply(
+        {
+            "flowId": flow_id,
+            "versions": [
+                {
+                    "version": v.version,
+                    "name": v.name,
+                    "createdBy": v.created_by,
+                    "createdTime": _iso(v.created_time),
+                    "contentHash": v.content_hash,
+                    "sourcePath": v.source_path,
+                }
+                for v in versions
+            ],
+        }
+    )
 
 
 def summary_view(task: Any, execution: Any) -> dict[str, Any]:
     """One execution of the history."""
     return {
-        "taskID": task.id, "execID": service.exec_id_for(task.id, task.um_user or ""),
-        "flowId": execution.flow_id, "version": execution.version, "strategy": execution.strategy,
-        "status": task.status, "progress": task.progress, "user": task.um_user, "submitUser": task.submit_user,
-        "createdTime": _iso(task.created_time), "finishedTime": _iso(execution.finished_time),
+        "taskID": task.id,
+        "execID": service.exec_id_for(task.id, task.um_user or ""),
+        "flowId": execution.flow_id,
+        "version": execution.version,
+        "strategy": execution.strategy,
+        "status": task.status,
+        "progress": task.progress,
+        "user": task.um_user,
+        "submitUser": task.submit_user,
+        "createdTime": _iso(task.created_time),
+        "finishedTime": _iso(execution.finished_time),
         "durationSeconds": _seconds(execution.started_time, execution.finished_time),
     }
 
 
 @bp.get("/executions")
-@operation("Execution history, newest first (yours; an admin's: everyone's)", tags=EXECUTIONS,
-           data=replies.ExecutionListData, query=execution_list_query_schema)
+@operation(
+    "Execution history, newest first (yours; an admin's: everyone's)",
+    tags=EXECUTIONS,
+    data=replies.ExecutionListData,
+    query=execution_list_query_schema,
+)
 def list_executions() -> Response:
     user = auth.current_user()
     query = execution_list_query_schema.load(request.args)
@@ -115,21 +174,42 @@ def list_executions() -> Response:
         if who not in (None, user):
             raise Forbidden(f"user {user} may list only their own executions")
         who = user
-    page = queries.list_executions(queries.ExecutionFilter(
-        flow_id=query["flowId"], user=who, status=query["status"], since=query["since"],
-        until=query["until"], page=query["page"], page_size=query["pageSize"],
-    ))
-    return reply({"executions": [summary_view(r.task, r.execution) for r in page.rows], "total": page.total,
-                  "page": query["page"], "pageSize": query["pageSize"]})
+    page = queries.list_executions(
+        queries.ExecutionFilter(
+            flow_id=query["flowId"],
+            user=who,
+            status=query["status"],
+            since=query["since"],
+            until=query["until"],
+            page=query["page"],
+            page_size=query["pageSize"],
+        )
+    )
+    return reply(
+        {
+            "executions": [summary_view(r.task, r.execution) for r in page.rows],
+            "total": page.total,
+            "page": query["page"],
+            "pageSize": query["pageSize"],
+        }
+    )
 
 
 def node_view(node: Any) -> dict[str, Any]:
     return {
-        "id": node.node_key, "title": node.title, "jobType": node.job_type, "status": node.state,
-        "attempt": node.attempt, "linkisExecID": node.linkis_exec_id, "linkisTaskID": node.linkis_task_id,
-        "startedAt": _iso(node.started_at), "finishedAt": _iso(node.finished_at),
+        "id": node.node_key,
+        "title": node.title,
+        "jobType": node.job_type,
+        "status": node.state,
+        "attempt": node.attempt,
+        "linkisExecID": node.linkis_exec_id,
+        "linkisTaskID": node.linkis_task_id,
+        "startedAt": _iso(node.started_at),
+        "finishedAt": _iso(node.finished_at),
         "durationSeconds": _seconds(node.started_at, node.finished_at) if node.started_at else None,
-        "error": node.error, "logPath": node.log_path, "resultLocation": node.result_location,
+        "error": node.error,
+        "logPath": node.log_path,
+        "resultLocation": node.result_location,
         "children": json.loads(node.children or "[]"),
     }
 
@@ -148,7 +228,10 @@ def detail_view(task: Any, execution: Any, nodes: Any) -> dict[str, Any]:
         **summary_view(task, execution),
         "failurePolicy": execution.failure_policy,
         "nodeIDs": [k for k in (execution.node_ids or "").split(",") if k],
-        "errCode": task.err_code, "errDesc": task.err_desc, "logPath": task.log_path, "source": _source(task),
+        "errCode": task.err_code,
+        "errDesc": task.err_desc,
+        "logPath": task.log_path,
+        "source": _source(task),
         "nodes": [node_view(n) for n in nodes],
     }
 
@@ -168,8 +251,12 @@ def _node(nodes: Any, node_key: str, task_id: int) -> Any:
 
 
 @bp.get("/executions/<int:task_id>/nodes/<node_key>/log")
-@operation("A page of a node's Linkis log, by line (first line 1)", tags=EXECUTIONS, data=replies.NodeLogData,
-           query=node_log_query_schema)
+@operation(
+    "A page of a node's Linkis log, by line (first line 1)",
+    tags=EXECUTIONS,
+    data=replies.NodeLogData,
+    query=node_log_query_schema,
+)
 def node_log(task_id: int, node_key: str) -> Response:
     """Read through the Linkis client as the node's Linkis user; no job yet means no lines."""
     user = auth.current_user()
@@ -179,16 +266,28 @@ def node_log(task_id: int, node_key: str) -> Response:
     lines: tuple[str, ...] = ()
     next_line = query["fromLine"]
     if node.linkis_task_id:
-        page = _linkis_of(task).log(JobRef(node.linkis_exec_id or "", int(node.linkis_task_id)),
-                          query["fromLine"], query["size"])
+        page = _linkis_of(task).log(
+            JobRef(node.linkis_exec_id or "", int(node.linkis_task_id)), query["fromLine"], query["size"]
+        )
         lines, next_line = page.lines, page.next_line
-    return reply({"taskID": task.id, "nodeID": node.node_key, "fromLine": query["fromLine"],
-                  "nextLine": next_line, "lines": list(lines), "logPath": node.log_path})
+    return reply(
+        {
+            "taskID": task.id,
+            "nodeID": node.node_key,
+            "fromLine": query["fromLine"],
+            "nextLine": next_line,
+            "lines": list(lines),
+            "logPath": node.log_path,
+        }
+    )
 
 
 @bp.get("/executions/<int:task_id>/nodes/<node_key>/result")
-@operation("A node's result sets, read from Linkis (a SQL node's rows, a script's output)", tags=EXECUTIONS,
-           data=replies.NodeResultData)
+@operation(
+    "A node's result sets, read from Linkis (a SQL node's rows, a script's output)",
+    tags=EXECUTIONS,
+    data=replies.NodeResultData,
+)
 def node_result(task_id: int, node_key: str) -> Response:
     """Every result set of the node's finished job, in set order; none before the job ends."""
     user = auth.current_user()
@@ -197,8 +296,14 @@ def node_result(task_id: int, node_key: str) -> Response:
     sets: list[dict[str, Any]] = []
     if node.result_location and node.linkis_task_id:
         sets = read_results(_linkis_of(task), node.result_location)
-    return reply({"taskID": task.id, "nodeID": node.node_key, "resultLocation": node.result_location,
-                  "resultSets": sets})
+    return reply(
+        {
+            "taskID": task.id,
+            "nodeID": node.node_key,
+            "resultLocation": node.result_location,
+            "resultSets": sets,
+        }
+    )
 
 
 def _linkis_of(task: Any) -> Any:
@@ -214,14 +319,23 @@ def read_results(linkis: Any, location: str) -> list[dict[str, Any]]:
     out = []
     for path in linkis.result_files(location):
         page = linkis.read_result(path)
-        out.append({"path": path, "type": page.type, "columns": list(page.columns),
-                    "rows": [list(row) for row in page.rows]})
+        out.append(
+            {
+                "path": path,
+                "type": page.type,
+                "columns": list(page.columns),
+                "rows": [list(row) for row in page.rows],
+            }
+        )
     return out
 
 
 @bp.post("/executions/<int:task_id>/kill")
-@operation("Kill an execution: unstarted nodes cancelled, running jobs killed", tags=EXECUTIONS,
-           data=replies.KillResultData)
+@operation(
+    "Kill an execution: unstarted nodes cancelled, running jobs killed",
+    tags=EXECUTIONS,
+    data=replies.KillResultData,
+)
 def kill_execution(task_id: int) -> Response:
     user = auth.current_user()
     owned_task(user, _task_id(task_id))
@@ -231,15 +345,18 @@ def kill_execution(task_id: int) -> Response:
 
 
 @bp.post("/executions/<int:task_id>/nodes/<node_key>/kill")
-@operation("Kill one node; the failure policy decides what follows", tags=EXECUTIONS,
-           data=replies.KillResultData)
+@operation(
+    "Kill one node; the failure policy decides what follows", tags=EXECUTIONS, data=replies.KillResultData
+)
 def kill_node(task_id: int, node_key: str) -> Response:
     user = auth.current_user()
     _, _, nodes = owned_task(user, _task_id(task_id))
     _node(nodes, node_key, task_id)
     dispatch.send(service.cancel_node(task_id, node_key))
     task, _, _ = service.execution_nodes(task_id)
-    return reply({"taskID": task_id, "nodeID": node_key, "status": task.status}, "Successfully killed the node")
+    return reply(
+        {"taskID": task_id, "nodeID": node_key, "status": task.status}, "Successfully killed the node"
+    )
 
 
 @bp.get("/executions/<int:task_id>/graph.svg")

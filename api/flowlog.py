@@ -45,8 +45,12 @@ def flow_lines(task: Any, nodes: Sequence[Any]) -> list[tuple[str, str]]:
     start = task.created_time or datetime.now()
     events = [
         (start, "INFO", f"Job with taskId : {task.id} and execID : {task.exec_id} submitted"),
-        (start, "INFO", f"You have submitted a new job, script code (after variable substitution) is "
-                        f"{task.execution_code}"),
+        (
+            start,
+            "INFO",
+            f"You have submitted a new job, script code (after variable substitution) is "
+            f"{task.execution_code}",
+        ),
         (start, "INFO", "Your job is accepted"),
     ]
     for node in nodes:
@@ -62,7 +66,7 @@ def flow_lines(task: Any, nodes: Sequence[Any]) -> list[tuple[str, str]]:
 
 def page(lines: Sequence[tuple[str, str]], from_line: int, size: int, distinct: bool) -> tuple[Any, int]:
     """Cut Linkis's cursor page: ``fromLine`` counts from 0, ``size`` -1 means everything."""
-    chunk = list(lines[from_line:] if size < 0 else lines[from_line:from_line + size])
+    chunk = list(lines[from_line:] if size < 0 else lines[from_line : from_line + size])
     text = "\n".join(line for _, line in chunk)
     if not distinct:
         return text, from_line + len(chunk)

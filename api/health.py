@@ -16,8 +16,14 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-@operation("Readiness: the database and the broker answer", tags=("meta",), data=replies.HealthData,
-           errors=(), also={503: "unhealthy (status 1)"}, public=True)
+@operation(
+    "Readiness: the database and the broker answer",
+    tags=("meta",),
+    data=replies.HealthData,
+    errors=(),
+    also={503: "unhealthy (status 1)"},
+    public=True,
+)
 def healthz() -> Response:
     """Ready when the database and the broker answer."""
     checks: dict[str, str] = {}
@@ -34,5 +40,6 @@ def healthz() -> Response:
     except Exception as exc:
         checks["broker"] = f"error: {type(exc).__name__}"
     healthy = all(v == "ok" for v in checks.values())
-    return reply(checks, "OK" if healthy else "unhealthy", status=0 if healthy else 1,
-                 http=200 if healthy else 503)
+    return reply(
+        checks, "OK" if healthy else "unhealthy", status=0 if healthy else 1, http=200 if healthy else 503
+    )

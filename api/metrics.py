@@ -52,10 +52,16 @@ class DatabaseCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily | HistogramMetricFamily]:
         session = db.session
         try:
-            by_status = {str(k): n for k, n in session.execute(
-                select(WorkflowTask.status, func.count()).group_by(WorkflowTask.status))}
-            by_state = {str(k): n for k, n in session.execute(
-                select(NodeRun.state, func.count()).group_by(NodeRun.state))}
+            by_status = {
+                str(k): n
+                for k, n in session.execute(
+                    select(WorkflowTask.status, func.count()).group_by(WorkflowTask.status)
+                )
+            }
+            by_state = {
+                str(k): n
+                for k, n in session.execute(select(NodeRun.state, func.count()).group_by(NodeRun.state))
+            }
             since = datetime.now() - WINDOW
             timings = session.execute(
                 select(NodeRun.queued_at, NodeRun.started_at, NodeRun.finished_at)
@@ -67,8 +73,9 @@ class DatabaseCollector(Collector):
         except BaseException:
             session.rollback()
             raise
-        executions = GaugeMetricFamily("flowexec_executions", "Executions by status (all rows)",
-                                       labels=["status"])
+        executions = GaugeMetricFamily(
+            "flowexec_executions", "Executions by status (all rows)", labels=["status"]
+        )
         for status in _all(RunState, by_status):
             executions.add_metric([status], by_status.get(status, 0))
         yield executions
@@ -77,10 +84,16 @@ class DatabaseCollector(Collector):
             nodes.add_metric([state], by_state.get(state, 0))
         yield nodes
         window = f"node runs finished in the last {int(WINDOW.total_seconds() // 60)} minutes"
-        yield _histogram("flowexec_node_queue_wait_seconds", f"Queued until started, {window}",
-                         [(s - q).total_seconds() for q, s, _ in timings if q is not None and s is not None])
-        yield _histogram("flowexec_node_duration_seconds", f"Started until finished, {window}",
-                         [(f - s).total_seconds() for _, s, f in timings if s is not None and f is not None])
+        yield _histogram(
+            "flowexec_node_queue_wait_seconds",
+            f"Queued until started, {window}",
+            [(s - q).total_seconds() for q, s, _ in timings if q is not None and s is not None],
+        )
+        yield _histogram(
+            "flowexec_node_duration_seconds",
+            f"Started until finished, {window}",
+            [(f - s).total_seconds() for _, s, f in timings if s is not None and f is not None],
+        )
 
 
 def _all(states: Iterable[object], seen: Iterable[str]) -> list[str]:
@@ -117,8 +130,13 @@ def registry_of(app: Flask) -> CollectorRegistry:
 
 
 @bp.get("/metrics")
-@operation("Prometheus metrics: executions and nodes by state, node timings, Linkis calls, reconciler",
-           tags=("meta",), errors=(), content="text/plain", public=True)
+@operation(
+    "Prometheus metrics: executions and nodes by state, node timings, Linkis calls, reconciler",
+    tags=("meta",),
+    errors=(),
+    content="text/plain",
+    public=True,
+)
 def metrics() -> Response:
     """Prometheus text exposition format, computed at scrape time."""
     body = generate_latest(registry_of(current_app._get_current_object()))  # type: ignore[attr-defined]

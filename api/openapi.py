@@ -23,13 +23,20 @@ from api.schemas import MAX_ID
 
 F = TypeVar("F", bound=Callable[..., Any])
 ATTR = "__flowexec_openapi__"
-ERRORS = {400: "invalid request (status 1)", 401: "not logged in (status -1)",
-          403: "not yours (status 3)", 404: "not found (status 1)"}
+ERRORS = {
+    400: "invalid request (status 1)",
+    401: "not logged in (status -1)",
+    403: "not yours (status 3)",
+    404: "not found (status 1)",
+}
 PATH_PARAM = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)>")
 #: Path parameters documented with a stricter shape than Flask's converter accepts.
 PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
-    "exec_id": {"type": "string", "pattern": r"^exec_id[A-Za-z0-9._-]*_[0-9]+$",
-                "description": "execID as returned by execute"},
+    "exec_id": {
+        "type": "string",
+        "pattern": r"^exec_id[A-Za-z0-9._-]*_[0-9]+$",
+        "description": "execID as returned by execute",
+    },
     "task_id": {"type": "integer", "minimum": 0, "maximum": MAX_ID, "description": "taskID"},
     "flow_id": {"type": "integer", "minimum": 0, "maximum": MAX_ID, "description": "flowId"},
     "node_key": {"type": "string", "pattern": r"^[A-Za-z0-9_.:-]{1,128}$", "description": "node id (key)"},
@@ -54,9 +61,23 @@ def operation(
     """Describe a view for the OpenAPI document (the schemas are the ones the view loads and dumps)."""
 
     def mark(view: F) -> F:
-        setattr(view, ATTR, {"summary": summary, "tags": tags, "data": data, "query": query, "body": body,
-                             "ok": ok, "also": dict(also or {}), "errors": errors, "content": content,
-                             "public": public, "doc": (view.__doc__ or "").strip()})
+        setattr(
+            view,
+            ATTR,
+            {
+                "summary": summary,
+                "tags": tags,
+                "data": data,
+                "query": query,
+                "body": body,
+                "ok": ok,
+                "also": dict(also or {}),
+                "errors": errors,
+                "content": content,
+                "public": public,
+                "doc": (view.__doc__ or "").strip(),
+            },
+        )
         return view
 
     return mark
@@ -70,11 +91,19 @@ def _envelope_ref(spec: APISpec, data: type[Schema] | None) -> dict[str, Any]:
         data_schema: dict[str, Any] = (
             {"$ref": f"#/components/schemas/{data.__name__}"} if data else {"type": "object"}
         )
-        spec.components.schema(name, {
-            "type": "object", "required": ["method", "status", "message", "data"],
-            "properties": {"method": {"type": "string"}, "status": {"type": "integer"},
-                           "message": {"type": "string"}, "data": data_schema},
-        })
+        spec.components.schema(
+            name,
+            {
+                "type": "object",
+                "required": ["method", "status", "message", "data"],
+                "properties": {
+                    "method": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "message": {"type": "string"},
+                    "data": data_schema,
+                },
+            },
+        )
     return {"$ref": f"#/components/schemas/{name}"}
 
 
@@ -85,8 +114,10 @@ def _responses(spec: APISpec, doc: dict[str, Any]) -> dict[str, Any]:
         ok_content = {doc["content"]: {"schema": {"type": "string"}}}
     responses: dict[str, Any] = {str(doc["ok"]): {"description": "success (status 0)", "content": ok_content}}
     for code, text in doc["also"].items():
-        responses[str(code)] = {"description": text,
-                                "content": {"application/json": {"schema": _envelope_ref(spec, doc["data"])}}}
+        responses[str(code)] = {
+            "description": text,
+            "content": {"application/json": {"schema": _envelope_ref(spec, doc["data"])}},
+        }
     codes = {c: ERRORS[c] for c in doc["errors"] if not (doc["public"] and c in (401, 403))}
     if doc["body"] is not None:
         codes.update({413: "body too large (status 1)", 415: "not JSON (status 1)"})
@@ -100,14 +131,19 @@ def _path_and_params(rule: str) -> tuple[str, list[dict[str, Any]]]:
     params = []
     for match in PATH_PARAM.finditer(rule):
         name, conv = match.group("name"), match.group("conv")
-        schema = PARAM_SCHEMAS.get(name) or ({"type": "integer", "minimum": 0} if conv == "int"
-                                             else {"type": "string", "minLength": 1})
+        schema = PARAM_SCHEMAS.get(name) or (
+            {"type": "integer", "minimum": 0} if conv == "int" else {"type": "string", "minLength": 1}
+        )
         params.append({"in": "path", "name": name, "required": True, "schema": schema})
     return PATH_PARAM.sub(lambda m: "{" + m.group("name") + "}", rule), params
 
 
 def _operation(spec: APISpec, doc: dict[str, Any], params: list[dict[str, Any]]) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": doc["summary"], "tags": list(doc["tags"]), "responses": _responses(spec, doc)}
+    op: dict[str, Any] = {
+        "summary": doc["summary"],
+        "tags": list(doc["tags"]),
+        "responses": _responses(spec, doc),
+    }
     if doc["doc"]:
         op["description"] = doc["doc"]
     if doc["query"] is not None:
@@ -123,10 +159,16 @@ def _operation(spec: APISpec, doc: dict[str, Any], params: list[dict[str, Any]])
 
 def build_spec(app: Flask) -> dict[str, Any]:
     """Return the OpenAPI 3 document of every documented route of ``app``."""
-    spec = APISpec(title="flowexec", version=flowexec.__version__, openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin()],
-                   info={"description": "DSS FlowExecution-compatible and native flowexec API. Every reply "
-                                        "is Linkis's envelope {method, status, message, data}."})
+    spec = APISpec(
+        title="flowexec",
+        version=flowexec.__version__,
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={
+            "description": "DSS FlowExecution-compatible and native flowexec API. Every reply "
+            "is Linkis's envelope {method, status, message, data}."
+        },
+    )
     for name in ("TokenCode", "TokenUser"):
         header = "Token-Code" if name == "TokenCode" else "Token-User"
         spec.components.security_scheme(name, {"type": "apiKey", "in": "header", "name": header})
@@ -174,7 +216,12 @@ if (window.SwaggerUIBundle) {
 
 
 @bp.get("/docs")
-@operation("The API documentation page (Swagger UI over openapi.json)", tags=("meta",), errors=(),
-           content="text/html", public=True)
+@operation(
+    "The API documentation page (Swagger UI over openapi.json)",
+    tags=("meta",),
+    errors=(),
+    content="text/html",
+    public=True,
+)
 def docs() -> Response:
     return Response(DOCS_PAGE, mimetype="text/html")

@@ -58,8 +58,10 @@ class ExecutionData(Schema):
 
 
 class FlowLogData(Schema):
-    log = fields.Raw(required=True, metadata={
-        "description": "[error, warn, info, all] with distinctLevel=true, else one string"})
+    log = fields.Raw(
+        required=True,
+        metadata={"description": "[error, warn, info, all] with distinctLevel=true, else one string"},
+    )
     execID = fields.String(required=True)
     fromLine = fields.Integer(required=True)
 

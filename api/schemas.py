@@ -57,7 +57,8 @@ def _check_params(params: dict[str, Any]) -> None:
     strategy = params.get("executeStrategy")
     if strategy is not None and strategy not in STRATEGIES:
         raise ValidationError(
-            f"params.executeStrategy: unknown strategy {strategy!r}; one of {', '.join(STRATEGIES)}", "params")
+            f"params.executeStrategy: unknown strategy {strategy!r}; one of {', '.join(STRATEGIES)}", "params"
+        )
     if strategy in ("fromNode", "toNode") and not str(params.get("nodeID") or "").strip():
         raise ValidationError(f"params.nodeID: {strategy} needs a node id", "params")
     policy = params.get("failurePolicy")
@@ -74,9 +75,14 @@ class ExecuteSchema(Schema):
     executeApplicationName = fields.String(load_default="flowexecution")
     requestApplicationName = fields.String(load_default="flowexecution")
     runType = fields.String(load_default="json")
-    executionCode = ExecutionCodeField(required=True, metadata={
-        "type": "string", "description": 'JSON text {"flowId": N, "version": "v..."} (an object is accepted too)',
-        "example": '{"flowId":1,"version":"v000001"}'})
+    executionCode = ExecutionCodeField(
+        required=True,
+        metadata={
+            "type": "string",
+            "description": 'JSON text {"flowId": N, "version": "v..."} (an object is accepted too)',
+            "example": '{"flowId":1,"version":"v000001"}',
+        },
+    )
     params = fields.Dict(keys=fields.String(), load_default=dict)
     labels = fields.Dict(keys=fields.String(), load_default=dict)
     source = fields.Dict(keys=fields.String(), load_default=dict)

@@ -8,8 +8,14 @@ from dataclasses import dataclass
 from html import escape
 
 FILL = {
-    "Succeed": "#52c41a", "Failed": "#f5222d", "Timeout": "#fa541c", "Cancelled": "#eb2f96",
-    "Skipped": "#d9d9d9", "Running": "#1890ff", "Submitting": "#69c0ff", "Queued": "#fadb14",
+    "Succeed": "#52c41a",
+    "Failed": "#f5222d",
+    "Timeout": "#fa541c",
+    "Cancelled": "#eb2f96",
+    "Skipped": "#d9d9d9",
+    "Running": "#1890ff",
+    "Submitting": "#69c0ff",
+    "Queued": "#fadb14",
     "Pending": "#ffffff",
 }
 BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 180, 44, 40, 60, 20
@@ -76,20 +82,24 @@ def _edges(nodes: Sequence[GraphNode], where: Mapping[str, tuple[int, int]]) -> 
             if child not in where:
                 continue
             x2, y2 = where[child]
-            out.append(f'<line class="edge" x1="{x1 + BOX_W // 2}" y1="{y1 + BOX_H}" x2="{x2 + BOX_W // 2}" '
-                       f'y2="{y2}" stroke="#8c8c8c" stroke-width="1.5" marker-end="url(#arrow)"/>')
+            out.append(
+                f'<line class="edge" x1="{x1 + BOX_W // 2}" y1="{y1 + BOX_H}" x2="{x2 + BOX_W // 2}" '
+                f'y2="{y2}" stroke="#8c8c8c" stroke-width="1.5" marker-end="url(#arrow)"/>'
+            )
     return out
 
 
 def _box(node: GraphNode, x: int, y: int) -> str:
     fill = FILL.get(node.state, "#ffffff")
     title = escape(node.title if len(node.title) <= 22 else node.title[:21] + "…")
-    return (f'<g class="node" data-key="{escape(node.key)}" data-state="{escape(node.state)}">'
-            f'<title>{escape(node.title)}: {escape(node.state)}</title>'
-            f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="{fill}" stroke="#595959"/>'
-            f'<text x="{x + BOX_W // 2}" y="{y + 19}" text-anchor="middle" font-size="13">{title}</text>'
-            f'<text x="{x + BOX_W // 2}" y="{y + 35}" text-anchor="middle" font-size="11" fill="#262626">'
-            f'{escape(node.state)}</text></g>')
+    return (
+        f'<g class="node" data-key="{escape(node.key)}" data-state="{escape(node.state)}">'
+        f"<title>{escape(node.title)}: {escape(node.state)}</title>"
+        f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="{fill}" stroke="#595959"/>'
+        f'<text x="{x + BOX_W // 2}" y="{y + 19}" text-anchor="middle" font-size="13">{title}</text>'
+        f'<text x="{x + BOX_W // 2}" y="{y + 35}" text-anchor="middle" font-size="11" fill="#262626">'
+        f"{escape(node.state)}</text></g>"
+    )
 
 
 def render(nodes: Sequence[GraphNode], caption: str = "") -> str:

@@ -35,15 +35,17 @@ def main() -> None:
     args = parser.parse_args()
 
     bench.prepare_database(bench.Options(database_url=args.database_url))
-    app = create_app({"database_url": args.database_url, "broker_url": "memory://",
-                      "linkis_url": "http://127.0.0.1:1"})
+    app = create_app(
+        {"database_url": args.database_url, "broker_url": "memory://", "linkis_url": "http://127.0.0.1:1"}
+    )
     runner = bench.Runner(app, args.database_url)
     make = bench.chain_doc if args.shape == "chain" else bench.wide_doc
     flow_id, version = runner.register(make(args.nodes, bench.control_node))
     settings = app.extensions["flowexec"].settings
     with app.app_context():
         submitted, actions = service.submit_execution(
-            service.ExecutionRequest(flow_id=flow_id, version=version, user=bench.USER), settings)
+            service.ExecutionRequest(flow_id=flow_id, version=version, user=bench.USER), settings
+        )
         engine = db.engine
 
     count: collections.Counter[str] = collections.Counter()
@@ -75,9 +77,11 @@ def main() -> None:
         profiler.disable()
     wall = time.perf_counter() - start
     db_time = sum(spent.values())
-    print(f"{args.shape} of {steps} control nodes: {wall * 1000 / steps:.3f} ms/node, "
-          f"{sum(count.values()) / steps:.1f} statements/node, {db_time * 1000 / steps:.3f} ms/node in "
-          f"statements (commit and pool pings not counted)")
+    print(
+        f"{args.shape} of {steps} control nodes: {wall * 1000 / steps:.3f} ms/node, "
+        f"{sum(count.values()) / steps:.1f} statements/node, {db_time * 1000 / steps:.3f} ms/node in "
+        f"statements (commit and pool pings not counted)"
+    )
     for key, n in count.most_common():
         print(f"{n / steps:6.2f} x {spent[key] * 1000 / steps:7.3f} ms  {key}")
     if profiler:

@@ -147,7 +147,10 @@ _VARIABLES: dict[str, tuple[str, Any]] = {
     "FLOWEXEC_GATEWAY_USERS": ("gateway_users", lambda raw: _pairs(raw, ":")),
     "FLOWEXEC_GATEWAY_TOKENS": ("gateway_tokens", lambda raw: _pairs(raw, "=")),
     "FLOWEXEC_VISIBILITY_TIMEOUT": ("visibility_timeout", _positive_int),
-    "FLOWEXEC_ENGINE_CAPS": ("engine_caps", lambda raw: {k: _positive_int(v) for k, v in _pairs(raw, "=").items()}),
+    "FLOWEXEC_ENGINE_CAPS": (
+        "engine_caps",
+        lambda raw: {k: _positive_int(v) for k, v in _pairs(raw, "=").items()},
+    ),
     "FLOWEXEC_ROUTES": ("routes", lambda raw: _pairs(raw, "=")),
     "FLOWEXEC_METRICS_PORT": ("metrics_port", _positive_int),
 }

@@ -168,7 +168,9 @@ def _child_flow(
     resolve: Resolver | None,
     depth: int,
 ) -> Flow | None:
-    raw = next(r for r in raw_nodes if isinstance(r, Mapping) and (r.get("id") or r.get("key")) == subflow.key)
+    raw = next(
+        r for r in raw_nodes if isinstance(r, Mapping) and (r.get("id") or r.get("key")) == subflow.key
+    )
     content = _mapping(raw.get("jobContent"))
     embedded = content.get("embeddedFlow")
     if embedded is None and subflow.embedded_flow_id is not None:
@@ -192,8 +194,9 @@ def _flatten(subflow: Node, child: Flow, by_key: dict[str, Node], parents: dict[
         name = prefix + key
         if name in by_key:
             raise InvalidFlow(f"duplicate node id {name!r}")
-        by_key[name] = replace(node, key=name, title=f"{subflow.title}/{node.title}",
-                               disabled=node.disabled or subflow.disabled)
+        by_key[name] = replace(
+            node, key=name, title=f"{subflow.title}/{node.title}", disabled=node.disabled or subflow.disabled
+        )
         inner = [prefix + p for p in child.parents[key]]
         parents[name] = inner or [subflow.key]
     for key, ps in parents.items():
@@ -231,9 +234,7 @@ def _parse_node(raw: Any, index: int, scripts: Mapping[str, str]) -> Node:
         return Node(kind=NodeKind.SUBFLOW, embedded_flow_id=_opt_str(flow_id), **common)
     engine, run_type = _split_job_type(key, job_type)
     code, script = _node_code(key, engine, content, scripts)
-    return Node(
-        kind=NodeKind.LINKIS, engine=engine, run_type=run_type, code=code, script=script, **common
-    )
+    return Node(kind=NodeKind.LINKIS, engine=engine, run_type=run_type, code=code, script=script, **common)
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -122,7 +122,11 @@ class NodeLimits:
     timeout: float = 0.0
 
 
-LIMIT_KEYS = {"retries": "flowexec.retries", "retry_delay": "flowexec.retryDelay", "timeout": "flowexec.timeout"}
+LIMIT_KEYS = {
+    "retries": "flowexec.retries",
+    "retry_delay": "flowexec.retryDelay",
+    "timeout": "flowexec.timeout",
+}
 
 
 def node_limits(special: Mapping[str, Any], defaults: NodeLimits) -> NodeLimits:
@@ -192,7 +196,9 @@ def move_all_in_lists(
     lists: Mapping[str, str], changes: Iterable[tuple[str, NodeState, NodeState]]
 ) -> dict[str, str]:
     """Return the lists after every change, in order; each list is split and joined once."""
-    items = {column: dict.fromkeys(k for k in (lists.get(column) or "").split(",") if k) for column in INFO_LISTS}
+    items = {
+        column: dict.fromkeys(k for k in (lists.get(column) or "").split(",") if k) for column in INFO_LISTS
+    }
     for key, old, new in changes:
         for column, members in INFO_LISTS.items():
             was, now = old in members, new in members

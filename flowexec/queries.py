@@ -82,7 +82,9 @@ def list_executions(where: ExecutionFilter) -> Page:
         query = query.limit(where.page_size).offset((where.page - 1) * where.page_size)
         rows = [ExecutionRow(task, execution) for task, execution in session.execute(query).all()]
         counted = _filtered(
-            select(func.count()).select_from(WorkflowTask).join(Execution, Execution.task_id == WorkflowTask.id),
+            select(func.count())
+            .select_from(WorkflowTask)
+            .join(Execution, Execution.task_id == WorkflowTask.id),
             where,
         )
         total = int(session.execute(counted).scalar_one())
@@ -105,14 +107,20 @@ def list_flows(page: int = 1, page_size: int = 20) -> tuple[list[FlowSummary], i
     with _reading() as session:
         grouped = (
             select(FlowVersion.flow_id, func.max(FlowVersion.id).label("newest"), func.count().label("n"))
-            .group_by(FlowVersion.flow_id).subquery()
+            .group_by(FlowVersion.flow_id)
+            .subquery()
         )
         query = (
-            select(FlowVersion, grouped.c.n).join(grouped, FlowVersion.id == grouped.c.newest)
-            .order_by(FlowVersion.flow_id).limit(page_size).offset((page - 1) * page_size)
+            select(FlowVersion, grouped.c.n)
+            .join(grouped, FlowVersion.id == grouped.c.newest)
+            .order_by(FlowVersion.flow_id)
+            .limit(page_size)
+            .offset((page - 1) * page_size)
         )
-        flows = [FlowSummary(v.flow_id, v.name, v.version, int(n), v.created_time)
-                 for v, n in session.execute(query).all()]
+        flows = [
+            FlowSummary(v.flow_id, v.name, v.version, int(n), v.created_time)
+            for v, n in session.execute(query).all()
+        ]
         total = int(session.execute(select(func.count(func.distinct(FlowVersion.flow_id)))).scalar_one())
         return flows, total
 

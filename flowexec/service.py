@@ -167,9 +167,15 @@ def register_flow(
         ver = version or _next_version(session, fid)
         session.add(
             FlowVersion(
-                flow_id=fid, version=ver, name=name, definition=json.dumps(definition),
-                scripts=json.dumps(dict(scripts)), content_hash=digest, source_path=source_path,
-                created_by=user, created_time=now(),
+                flow_id=fid,
+                version=ver,
+                name=name,
+                definition=json.dumps(definition),
+                scripts=json.dumps(dict(scripts)),
+                content_hash=digest,
+                source_path=source_path,
+                created_by=user,
+                created_time=now(),
             )
         )
         return FlowRef(fid, ver, name, len(flow.nodes), True)
@@ -223,8 +229,10 @@ def _resolver(session: Session) -> Callable[[str], tuple[Any, Mapping[str, str]]
         if not str(embedded_flow_id).isdigit():
             return None
         row = session.execute(
-            select(FlowVersion).where(FlowVersion.flow_id == int(embedded_flow_id))
-            .order_by(FlowVersion.id.desc()).limit(1)
+            select(FlowVersion)
+            .where(FlowVersion.flow_id == int(embedded_flow_id))
+            .order_by(FlowVersion.id.desc())
+            .limit(1)
         ).scalar_one_or_none()
         return (json.loads(row.definition), json.loads(row.scripts)) if row else None
 
@@ -330,9 +338,13 @@ def _done_in(session: Session, flow_id: int, task_id: int) -> frozenset[str]:
     if execution is None or task is None or execution.flow_id != flow_id:
         raise InvalidRequest(f"nothing to rerun: execution {task_id} is not an execution of flow {flow_id}")
     if task.status not in (RunState.FAILED.value, RunState.CANCELLED.value, RunState.TIMEOUT.value):
-        raise InvalidRequest(f"nothing to rerun: execution {task_id} is {task.status}, not failed or cancelled")
+        raise InvalidRequest(
+            f"nothing to rerun: execution {task_id} is {task.status}, not failed or cancelled"
+        )
     rows = repo.all_nodes(session, task_id)
-    return frozenset(r.node_key for r in rows if r.state in (NodeState.SUCCEED.value, NodeState.SKIPPED.value))
+    return frozenset(
+        r.node_key for r in rows if r.state in (NodeState.SUCCEED.value, NodeState.SKIPPED.value)
+    )
 
 
 def _insert_task(session: Session, request: ExecutionRequest, version_row: FlowVersion) -> WorkflowTask:
@@ -342,14 +354,25 @@ def _insert_task(session: Session, request: ExecutionRequest, version_row: FlowV
         params["nodeID"] = ",".join(sorted(request.node_ids))
     params.setdefault("labels", {"route": request.labels.get("route", "dev")})
     params.setdefault("execByProxyUser", "false")
-    labels = {"engineType": APPLICATION, "codeType": "json",
-              "userCreator": f"{request.user}-{APPLICATION}", **{k: str(v) for k, v in request.labels.items()}}
+    labels = {
+        "engineType": APPLICATION,
+        "codeType": "json",
+        "userCreator": f"{request.user}-{APPLICATION}",
+        **{k: str(v) for k, v in request.labels.items()},
+    }
     task = WorkflowTask(
-        instance=instance_name(), um_user=request.user, submit_user=request.submit_user or request.user,
+        instance=instance_name(),
+        um_user=request.user,
+        submit_user=request.submit_user or request.user,
         execution_code=json.dumps({"flowId": request.flow_id, "version": version_row.version}),
-        progress=0.0, status=RunState.INITED.value, created_time=now(), updated_time=now(),
-        execute_application_name=APPLICATION, request_application_name=APPLICATION,
-        script_path=json.dumps(dict(request.source))[:200], params=json.dumps(params),
+        progress=0.0,
+        status=RunState.INITED.value,
+        created_time=now(),
+        updated_time=now(),
+        execute_application_name=APPLICATION,
+        request_application_name=APPLICATION,
+        script_path=json.dumps(dict(request.source))[:200],
+        params=json.dumps(params),
         label_json=json.dumps(labels)[:200],
     )
     session.add(task)
@@ -371,10 +394,18 @@ def _insert_execution(
     skipped = sum(1 for p in plans if p.state is NodeState.SKIPPED)
     session.add(
         Execution(
-            task_id=task.id, flow_id=version_row.flow_id, version=version_row.version,
-            strategy=args.strategy.value, node_ids=",".join(sorted(args.node_ids)) or None,
-            failure_policy=request.failure_policy, total_nodes=len(plans), settled_nodes=skipped,
-            failed_nodes=0, cancel_requested=False, started_time=now(), max_parallel=request.max_parallel,
+            task_id=task.id,
+            flow_id=version_row.flow_id,
+            version=version_row.version,
+            strategy=args.strategy.value,
+            node_ids=",".join(sorted(args.node_ids)) or None,
+            failure_policy=request.failure_policy,
+            total_nodes=len(plans),
+            settled_nodes=skipped,
+            failed_nodes=0,
+            cancel_requested=False,
+            started_time=now(),
+            max_parallel=request.max_parallel,
         )
     )
     session.flush()
@@ -397,14 +428,22 @@ def _insert_nodes(
         limits = _limits(flow, plan.key, request.limits)
         rows.append(
             {
-                "task_id": task_id, "node_key": plan.key, "title": plan.title[:128],
-                "job_type": plan.job_type[:128], "kind": plan.kind.value, "state": state.value,
-                "pending_parents": plan.pending_parents, "children": json.dumps(list(plan.children)),
-                "spec": _node_spec(flow, plan, variables, request.variables, limits), "attempt": 0,
-                "retries_left": limits.retries, "polls": 0,
+                "task_id": task_id,
+                "node_key": plan.key,
+                "title": plan.title[:128],
+                "job_type": plan.job_type[:128],
+                "kind": plan.kind.value,
+                "state": state.value,
+                "pending_parents": plan.pending_parents,
+                "children": json.dumps(list(plan.children)),
+                "spec": _node_spec(flow, plan, variables, request.variables, limits),
+                "attempt": 0,
+                "retries_left": limits.retries,
+                "polls": 0,
                 "queued_at": at if state is NodeState.QUEUED else None,
                 "finished_at": at if state is NodeState.SKIPPED else None,
-                "updated_at": at, "version": 0,
+                "updated_at": at,
+                "version": 0,
             }
         )
     session.execute(insert(NodeRun), rows)
@@ -429,13 +468,22 @@ def _node_spec(
     if node.kind is not NodeKind.LINKIS or plan.state is NodeState.SKIPPED:
         return None
     # Node variables override the flow's; the request's overrides win over both (DSS 3.6).
-    merged = {**variables, **{k: str(v) for k, v in node.variables.items()},
-              **{str(k): str(v) for k, v in overrides.items()}}
+    merged = {
+        **variables,
+        **{k: str(v) for k, v in node.variables.items()},
+        **{str(k): str(v) for k, v in overrides.items()},
+    }
     return json.dumps(
         {
-            "engine": node.engine, "runType": node.run_type, "code": node.code, "script": node.script,
-            "variables": merged, "configuration": node.configuration, "title": node.title,
-            "timeout": limits.timeout, "retryDelay": limits.retry_delay,
+            "engine": node.engine,
+            "runType": node.run_type,
+            "code": node.code,
+            "script": node.script,
+            "variables": merged,
+            "configuration": node.configuration,
+            "title": node.title,
+            "timeout": limits.timeout,
+            "retryDelay": limits.retry_delay,
         }
     )
 
@@ -487,8 +535,12 @@ def _emit(
         node_transitioned.send(
             session,
             batch=Transitions(
-                task_id=execution.task_id, flow_id=execution.flow_id, version=execution.version,
-                settled=execution.settled_nodes, total=execution.total_nodes, changes=tuple(changes),
+                task_id=execution.task_id,
+                flow_id=execution.flow_id,
+                version=execution.version,
+                settled=execution.settled_nodes,
+                total=execution.total_nodes,
+                changes=tuple(changes),
                 task_written=task_written,
             ),
         )
@@ -511,21 +563,41 @@ _NODES = NodeRun.__table__
 _EXECUTIONS = Execution.__table__
 _CONTROL_DONE = (
     update(_NODES)
-    .where(_NODES.c.id == bindparam("node_id"), _NODES.c.state == NodeState.QUEUED.value,
-           _NODES.c.kind != NodeKind.LINKIS.value)
-    .values(state=NodeState.SUCCEED.value, version=_NODES.c.version + 2, attempt=_NODES.c.attempt + 1,
-            started_at=bindparam("at"), finished_at=bindparam("at"), updated_at=bindparam("at"), parked=False)
+    .where(
+        _NODES.c.id == bindparam("node_id"),
+        _NODES.c.state == NodeState.QUEUED.value,
+        _NODES.c.kind != NodeKind.LINKIS.value,
+    )
+    .values(
+        state=NodeState.SUCCEED.value,
+        version=_NODES.c.version + 2,
+        attempt=_NODES.c.attempt + 1,
+        started_at=bindparam("at"),
+        finished_at=bindparam("at"),
+        updated_at=bindparam("at"),
+        parked=False,
+    )
 )
 #: The claimed node (its row already locked by ``_CONTROL_DONE``) and its execution's counters,
 #: whose row this locks.
 _LOCK_COUNTERS = (
-    select(_NODES.c.task_id, _NODES.c.node_key, _NODES.c.children, _EXECUTIONS.c.flow_id, _EXECUTIONS.c.version,
-           _EXECUTIONS.c.total_nodes, _EXECUTIONS.c.settled_nodes, _EXECUTIONS.c.cancel_requested)
+    select(
+        _NODES.c.task_id,
+        _NODES.c.node_key,
+        _NODES.c.children,
+        _EXECUTIONS.c.flow_id,
+        _EXECUTIONS.c.version,
+        _EXECUTIONS.c.total_nodes,
+        _EXECUTIONS.c.settled_nodes,
+        _EXECUTIONS.c.cancel_requested,
+    )
     .select_from(_NODES.join(_EXECUTIONS, _EXECUTIONS.c.task_id == _NODES.c.task_id))
-    .where(_NODES.c.id == bindparam("node_id")).with_for_update()
+    .where(_NODES.c.id == bindparam("node_id"))
+    .with_for_update()
 )
 _SETTLE_ONE = (
-    update(_EXECUTIONS).where(_EXECUTIONS.c.task_id == bindparam("b_task_id"))
+    update(_EXECUTIONS)
+    .where(_EXECUTIONS.c.task_id == bindparam("b_task_id"))
     .values(settled_nodes=_EXECUTIONS.c.settled_nodes + 1)
 )
 #: MariaDB/MySQL: the counter and the task row's progress (Running at a node's submission, as
@@ -537,24 +609,44 @@ _SETTLE_AND_PROGRESS = text(
     "WHERE e.task_id = :task_id"
 )
 _CHILDREN = (
-    select(_NODES.c.id, _NODES.c.task_id, _NODES.c.node_key, _NODES.c.job_type, _NODES.c.kind,
-           _NODES.c.state, _NODES.c.pending_parents)
+    select(
+        _NODES.c.id,
+        _NODES.c.task_id,
+        _NODES.c.node_key,
+        _NODES.c.job_type,
+        _NODES.c.kind,
+        _NODES.c.state,
+        _NODES.c.pending_parents,
+    )
     .where(_NODES.c.task_id == bindparam("task_id"), _NODES.c.node_key.in_(bindparam("keys", expanding=True)))
-    .order_by(_NODES.c.id).with_for_update()
+    .order_by(_NODES.c.id)
+    .with_for_update()
 )
 _QUEUE_READY = (
-    update(_NODES).where(_NODES.c.id.in_(bindparam("ids", expanding=True)))
-    .values(state=NodeState.QUEUED.value, version=_NODES.c.version + 1, queued_at=bindparam("at"),
-            updated_at=bindparam("at"), pending_parents=_NODES.c.pending_parents - 1)
+    update(_NODES)
+    .where(_NODES.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        state=NodeState.QUEUED.value,
+        version=_NODES.c.version + 1,
+        queued_at=bindparam("at"),
+        updated_at=bindparam("at"),
+        pending_parents=_NODES.c.pending_parents - 1,
+    )
 )
 _DECREMENT = (
-    update(_NODES).where(_NODES.c.id.in_(bindparam("ids", expanding=True)))
+    update(_NODES)
+    .where(_NODES.c.id.in_(bindparam("ids", expanding=True)))
     .values(pending_parents=_NODES.c.pending_parents - 1)
 )
 _QUEUE = (
-    update(_NODES).where(_NODES.c.id.in_(bindparam("ids", expanding=True)))
-    .values(state=NodeState.QUEUED.value, version=_NODES.c.version + 1, queued_at=bindparam("at"),
-            updated_at=bindparam("at"))
+    update(_NODES)
+    .where(_NODES.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        state=NodeState.QUEUED.value,
+        version=_NODES.c.version + 1,
+        queued_at=bindparam("at"),
+        updated_at=bindparam("at"),
+    )
 )
 
 
@@ -583,15 +675,24 @@ def start_node(node_id: int, settings: Settings) -> tuple[Claimed | None, list[A
             repo.cas_node(session, node_id, [NodeState.QUEUED], NodeState.QUEUED, parked=True)
             log.info("node parked at its cap node_id=%s", node_id)
             return None, []
-        if not repo.cas_node(session, node_id, [NodeState.QUEUED], NodeState.SUBMITTING,
-                             attempt=NodeRun.attempt + 1, started_at=at, updated_at=at, parked=False):
+        if not repo.cas_node(
+            session,
+            node_id,
+            [NodeState.QUEUED],
+            NodeState.SUBMITTING,
+            attempt=NodeRun.attempt + 1,
+            started_at=at,
+            updated_at=at,
+            parked=False,
+        ):
             log.info("claim lost node_id=%s state=%s", node_id, node.state)
             return None, []
         claim = Change(node.node_key, NodeState.QUEUED, NodeState.SUBMITTING)
         if node.kind != NodeKind.LINKIS.value:
             # One batch for both moves: the seed tables are written once for a control node.
-            return None, _complete(session, execution, node, NodeState.SUBMITTING, NodeState.SUCCEED,
-                                   prior=(claim,))
+            return None, _complete(
+                session, execution, node, NodeState.SUBMITTING, NodeState.SUCCEED, prior=(claim,)
+            )
         _emit(session, execution, [claim])
         task = repo.get_task(session, node.task_id)
         spec = job_spec(node, task, settings)
@@ -606,20 +707,30 @@ def _run_control(session: Session, node_id: int, at: datetime) -> list[Action]:
     lock, the counters, the children and the seed tables, as ``_complete`` does for a Succeed."""
     row = locked = session.execute(_LOCK_COUNTERS, {"node_id": node_id}).one()
     logcontext.bind(row.task_id, row.node_key)
-    counters = _Counters(row.task_id, locked.flow_id, locked.version, locked.total_nodes,
-                         locked.settled_nodes + 1)
+    counters = _Counters(
+        row.task_id, locked.flow_id, locked.version, locked.total_nodes, locked.settled_nodes + 1
+    )
     task_written = session.get_bind().dialect.name in ("mysql", "mariadb")
     if task_written:
-        session.execute(_SETTLE_AND_PROGRESS, {
-            "task_id": row.task_id, "settled": counters.settled_nodes, "at": at,
-            "progress": counters.settled_nodes / counters.total_nodes if counters.total_nodes else 1.0,
-            "inited": RunState.INITED.value, "scheduled": RunState.SCHEDULED.value,
-            "wait": RunState.WAIT_FOR_RETRY.value, "running": RunState.RUNNING.value,
-        })
+        session.execute(
+            _SETTLE_AND_PROGRESS,
+            {
+                "task_id": row.task_id,
+                "settled": counters.settled_nodes,
+                "at": at,
+                "progress": counters.settled_nodes / counters.total_nodes if counters.total_nodes else 1.0,
+                "inited": RunState.INITED.value,
+                "scheduled": RunState.SCHEDULED.value,
+                "wait": RunState.WAIT_FOR_RETRY.value,
+                "running": RunState.RUNNING.value,
+            },
+        )
     else:
         session.execute(_SETTLE_ONE, {"b_task_id": row.task_id})
-    changes = [Change(row.node_key, NodeState.QUEUED, NodeState.SUBMITTING),
-               Change(row.node_key, NodeState.SUBMITTING, NodeState.SUCCEED)]
+    changes = [
+        Change(row.node_key, NodeState.QUEUED, NodeState.SUBMITTING),
+        Change(row.node_key, NodeState.SUBMITTING, NodeState.SUCCEED),
+    ]
     actions: list[Action] = []
     if not locked.cancel_requested:
         children = json.loads(row.children or "[]")
@@ -627,7 +738,8 @@ def _run_control(session: Session, node_id: int, at: datetime) -> list[Action]:
     _emit(session, counters, changes, task_written=task_written)
     if counters.settled_nodes >= counters.total_nodes:
         execution = session.execute(
-            select(Execution).where(Execution.task_id == row.task_id)
+            select(Execution)
+            .where(Execution.task_id == row.task_id)
             .execution_options(populate_existing=True)
         ).scalar_one()
         _finalize(session, execution)
@@ -638,7 +750,10 @@ def _over_cap(session: Session, execution: Execution, node: NodeRun, settings: S
     """True when starting this node would exceed its execution's or its engine's cap."""
     if node.kind != NodeKind.LINKIS.value:
         return False
-    if execution.max_parallel and repo.active_in_execution(session, execution.task_id) >= execution.max_parallel:
+    if (
+        execution.max_parallel
+        and repo.active_in_execution(session, execution.task_id) >= execution.max_parallel
+    ):
         return True
     engine = repo.engine_of(node) or ""
     cap = settings.engine_caps.get(engine)
@@ -650,8 +765,10 @@ def run_actions(nodes: Sequence[NodeRun], countdown: float = 0.0) -> list[RunNod
     by_engine: dict[str | None, list[NodeRun]] = {}
     for node in nodes:
         by_engine.setdefault(repo.engine_of(node), []).append(node)
-    return [RunNodes(tuple(n.id for n in group), countdown, engine, tuple(label(n) for n in group))
-            for engine, group in by_engine.items()]
+    return [
+        RunNodes(tuple(n.id for n in group), countdown, engine, tuple(label(n) for n in group))
+        for engine, group in by_engine.items()
+    ]
 
 
 def label(node: NodeRun) -> str:
@@ -678,13 +795,23 @@ def job_spec(node: NodeRun, task: WorkflowTask, settings: Settings) -> JobSpec:
     code = planner.render(spec.get("code") or "", variables)
     source = json.loads(task.script_path or "{}") if (task.script_path or "").startswith("{") else {}
     return JobSpec(
-        code=code, run_type=spec.get("runType") or "shell", engine_type=engine_type(spec.get("engine") or "shell", {**DEFAULT_ENGINE_VERSIONS, **settings.engine_versions}),
-        user=user, variables=variables, startup=configuration.get("startup") or {},
+        code=code,
+        run_type=spec.get("runType") or "shell",
+        engine_type=engine_type(
+            spec.get("engine") or "shell", {**DEFAULT_ENGINE_VERSIONS, **settings.engine_versions}
+        ),
+        user=user,
+        variables=variables,
+        startup=configuration.get("startup") or {},
         runtime={**(configuration.get("runtime") or {}), "nodeName": spec.get("title") or node.title},
         special=configuration.get("special") or {},
         labels={"route": str((params.get("labels") or {}).get("route", "dev"))},
-        source={**{k: str(v) for k, v in source.items()}, "nodeName": node.title,
-                "flowexecNodeRunId": str(node.id), "flowexecAttempt": str(node.attempt + 1)},
+        source={
+            **{k: str(v) for k, v in source.items()},
+            "nodeName": node.title,
+            "flowexecNodeRunId": str(node.id),
+            "flowexecAttempt": str(node.attempt + 1),
+        },
     )
 
 
@@ -718,16 +845,33 @@ def record_submission(node_id: int, ref: JobRef, settings: Settings) -> list[Act
         at = now()
         timeout = float(json.loads(node.spec or "{}").get("timeout") or 0)
         deadline = (node.started_at or at) + timedelta(seconds=timeout) if timeout > 0 else None
-        countdown = _until_deadline(planner.poll_countdown(0, settings.poll_min, settings.poll_max), deadline, at)
-        if repo.cas_node(session, node_id, [NodeState.SUBMITTING], NodeState.RUNNING,
-                         linkis_exec_id=ref.exec_id, linkis_task_id=ref.task_id, updated_at=at,
-                         polls=0, next_poll_at=at + timedelta(seconds=countdown), deadline_at=deadline):
+        countdown = _until_deadline(
+            planner.poll_countdown(0, settings.poll_min, settings.poll_max), deadline, at
+        )
+        if repo.cas_node(
+            session,
+            node_id,
+            [NodeState.SUBMITTING],
+            NodeState.RUNNING,
+            linkis_exec_id=ref.exec_id,
+            linkis_task_id=ref.task_id,
+            updated_at=at,
+            polls=0,
+            next_poll_at=at + timedelta(seconds=countdown),
+            deadline_at=deadline,
+        ):
             _emit(session, execution, [Change(node.node_key, NodeState.SUBMITTING, NodeState.RUNNING)])
             return [PollNode(node_id, countdown, label(node))]
         # The node was cancelled while we submitted: its job must not run on.
         log.info("submitted after cancel node_id=%s exec_id=%s", node_id, ref.exec_id)
-        repo.cas_node(session, node_id, [NodeState.CANCELLED], NodeState.CANCELLED,
-                      linkis_exec_id=ref.exec_id, linkis_task_id=ref.task_id)
+        repo.cas_node(
+            session,
+            node_id,
+            [NodeState.CANCELLED],
+            NodeState.CANCELLED,
+            linkis_exec_id=ref.exec_id,
+            linkis_task_id=ref.task_id,
+        )
         return [KillJob(node_id, ref.exec_id, ref.task_id)]
 
     return in_transaction(work)
@@ -745,8 +889,15 @@ def release_node(node_id: int) -> None:
 
     def work(session: Session) -> None:
         node, execution = _lock_node(session, node_id)
-        if repo.cas_node(session, node_id, [NodeState.SUBMITTING], NodeState.QUEUED,
-                         attempt=NodeRun.attempt - 1, queued_at=now(), updated_at=now()):
+        if repo.cas_node(
+            session,
+            node_id,
+            [NodeState.SUBMITTING],
+            NodeState.QUEUED,
+            attempt=NodeRun.attempt - 1,
+            queued_at=now(),
+            updated_at=now(),
+        ):
             _emit(session, execution, [Change(node.node_key, NodeState.SUBMITTING, NodeState.QUEUED)])
 
     in_transaction(work)
@@ -784,8 +935,15 @@ def poll_node(node_id: int, linkis_for: LinkisFor, settings: Settings) -> PollRe
         error = f"Linkis job {ref.task_id} {info.status}: {info.err_desc or 'no error text'}"
         if info.err_code:
             error += f" (errCode {info.err_code})"
-    actions = finish_node(node_id, outcome, [NodeState.RUNNING], error=error,
-                          log_path=info.log_path, result_location=info.result_location, progress=1.0)
+    actions = finish_node(
+        node_id,
+        outcome,
+        [NodeState.RUNNING],
+        error=error,
+        log_path=info.log_path,
+        result_location=info.result_location,
+        progress=1.0,
+    )
     return PollResult(None, actions)
 
 
@@ -797,8 +955,14 @@ def time_out_node(node_id: int) -> list[Action]:
         if node.state != NodeState.RUNNING.value:
             return []
         timeout = json.loads(node.spec or "{}").get("timeout")
-        actions = _complete(session, execution, node, NodeState.RUNNING, NodeState.TIMEOUT,
-                            error=f"timed out after {timeout} s; Linkis job killed")
+        actions = _complete(
+            session,
+            execution,
+            node,
+            NodeState.RUNNING,
+            NodeState.TIMEOUT,
+            error=f"timed out after {timeout} s; Linkis job killed",
+        )
         if node.linkis_task_id:
             actions.append(KillJob(node.id, node.linkis_exec_id or "", int(node.linkis_task_id)))
         return actions
@@ -813,13 +977,17 @@ def _node_and_task(session: Session, node_id: int) -> tuple[NodeRun, WorkflowTas
 
 def _note_poll(node_id: int, countdown: float, progress: float | None) -> None:
     def work(session: Session) -> None:
-        values: dict[str, Any] = {"polls": NodeRun.polls + 1,
-                                  "next_poll_at": now() + timedelta(seconds=countdown)}
+        values: dict[str, Any] = {
+            "polls": NodeRun.polls + 1,
+            "next_poll_at": now() + timedelta(seconds=countdown),
+        }
         if progress is not None:
             values["progress"] = progress
         session.execute(
-            update(NodeRun).where(NodeRun.id == node_id, NodeRun.state == NodeState.RUNNING.value)
-            .values(**values).execution_options(synchronize_session=False)
+            update(NodeRun)
+            .where(NodeRun.id == node_id, NodeRun.state == NodeState.RUNNING.value)
+            .values(**values)
+            .execution_options(synchronize_session=False)
         )
 
     in_transaction(work)
@@ -843,8 +1011,12 @@ def finish_node(
 
 def fail_node(node_id: int, error: str) -> list[Action]:
     """Fail a node whose task crashed, from wherever it was left."""
-    return finish_node(node_id, NodeState.FAILED,
-                       [NodeState.QUEUED, NodeState.SUBMITTING, NodeState.RUNNING], error=error[:4000])
+    return finish_node(
+        node_id,
+        NodeState.FAILED,
+        [NodeState.QUEUED, NodeState.SUBMITTING, NodeState.RUNNING],
+        error=error[:4000],
+    )
 
 
 def _complete(
@@ -888,14 +1060,28 @@ def _retry(
 ) -> list[Action]:
     """Send a failed attempt back to the queue, to run again after the node's retry delay."""
     delay = float(json.loads(node.spec or "{}").get("retryDelay") or 0)
-    if not repo.cas_node(session, node.id, [old], NodeState.QUEUED, retries_left=NodeRun.retries_left - 1,
-                         error=f"attempt {node.attempt} failed: {error or 'unknown error'}",
-                         queued_at=at + timedelta(seconds=delay), updated_at=at, linkis_exec_id=None,
-                         linkis_task_id=None, next_poll_at=None, deadline_at=None, polls=0):
+    if not repo.cas_node(
+        session,
+        node.id,
+        [old],
+        NodeState.QUEUED,
+        retries_left=NodeRun.retries_left - 1,
+        error=f"attempt {node.attempt} failed: {error or 'unknown error'}",
+        queued_at=at + timedelta(seconds=delay),
+        updated_at=at,
+        linkis_exec_id=None,
+        linkis_task_id=None,
+        next_poll_at=None,
+        deadline_at=None,
+        polls=0,
+    ):
         return []
     log.info("node retried node_id=%s attempt=%s delay=%s", node.id, node.attempt, delay)
     _emit(session, execution, [Change(node.node_key, old, NodeState.QUEUED)])
-    return [*run_actions([node], countdown=delay), *(_unpark(session, execution, node) if old in NODE_ACTIVE else [])]
+    return [
+        *run_actions([node], countdown=delay),
+        *(_unpark(session, execution, node) if old in NODE_ACTIVE else []),
+    ]
 
 
 def _apply_policy(
@@ -912,8 +1098,14 @@ def _apply_policy(
 
 
 def _cancel_unstarted(session: Session, execution: Execution, changes: list[Change], at: datetime) -> None:
-    _cancel(session, execution, NODE_UNSTARTED, changes, at,
-            "cancelled: another node failed; running nodes were let finish")
+    _cancel(
+        session,
+        execution,
+        NODE_UNSTARTED,
+        changes,
+        at,
+        "cancelled: another node failed; running nodes were let finish",
+    )
 
 
 def _cancel(
@@ -926,8 +1118,9 @@ def _cancel(
 ) -> Sequence[NodeRun]:
     """Cancel every node of the execution in ``states``; return the rows as they were."""
     rows = repo.nodes_in(session, execution.task_id, states, lock=True)
-    repo.set_nodes(session, [r.id for r in rows], NodeState.CANCELLED, finished_at=at, updated_at=at,
-                   error=error)
+    repo.set_nodes(
+        session, [r.id for r in rows], NodeState.CANCELLED, finished_at=at, updated_at=at, error=error
+    )
     changes += [Change(r.node_key, NodeState(r.state), NodeState.CANCELLED) for r in rows]
     execution.settled_nodes += len(rows)
     return rows
@@ -946,8 +1139,14 @@ def _skip_downstream(
         pending = [r for r in rows if r.state == NodeState.PENDING.value]
         skipped += pending
         frontier = [key for r in pending for key in repo.children_of(r) if key not in seen]
-    repo.set_nodes(session, [r.id for r in skipped], NodeState.SKIPPED, finished_at=at, updated_at=at,
-                   error=f"upstream failed: {node.title}")
+    repo.set_nodes(
+        session,
+        [r.id for r in skipped],
+        NodeState.SKIPPED,
+        finished_at=at,
+        updated_at=at,
+        error=f"upstream failed: {node.title}",
+    )
     changes += [Change(r.node_key, NodeState.PENDING, NodeState.SKIPPED) for r in skipped]
     execution.settled_nodes += len(skipped)
 
@@ -960,7 +1159,11 @@ def _release_children(
 
 
 def _release_keys(
-    session: Session, execution: Execution | _Counters, keys: Sequence[str], changes: list[Change], at: datetime
+    session: Session,
+    execution: Execution | _Counters,
+    keys: Sequence[str],
+    changes: list[Change],
+    at: datetime,
 ) -> list[Any]:
     if not keys:
         return []
@@ -977,9 +1180,7 @@ def _release_keys(
     return ready
 
 
-def _cancel_rest(
-    session: Session, execution: Execution, changes: list[Change], at: datetime
-) -> list[Action]:
+def _cancel_rest(session: Session, execution: Execution, changes: list[Change], at: datetime) -> list[Action]:
     """Fail fast: nothing new starts, running jobs are killed, everything else is Cancelled."""
     error = "cancelled: another node failed"
     _cancel(session, execution, NODE_UNSTARTED | {NodeState.SUBMITTING}, changes, at, error)
@@ -1063,21 +1264,24 @@ def reconcile(settings: Settings) -> list[Action]:
         at = now()
         actions: list[Action] = []
         lost = repo.overdue(session, NodeState.QUEUED, NodeRun.queued_at, at - grace)
-        redo = [n for n in lost if repo.cas_node(session, n.id, [NodeState.QUEUED], NodeState.QUEUED,
-                                                  queued_at=at)]
+        redo = [
+            n
+            for n in lost
+            if repo.cas_node(session, n.id, [NodeState.QUEUED], NodeState.QUEUED, queued_at=at)
+        ]
         actions += run_actions(redo)
         late = repo.overdue(session, NodeState.RUNNING, NodeRun.deadline_at, at)
         actions += [PollNode(n.id, 0.0, label(n)) for n in late]
-        orphans = repo.overdue(session, NodeState.SUBMITTING, NodeRun.updated_at,
-                               at - timedelta(seconds=settings.submit_grace))
+        orphans = repo.overdue(
+            session, NodeState.SUBMITTING, NodeRun.updated_at, at - timedelta(seconds=settings.submit_grace)
+        )
         for n in orphans:
             if repo.cas_node(session, n.id, [NodeState.SUBMITTING], NodeState.SUBMITTING, updated_at=at):
                 actions.append(AdoptNode(n.id))
         _finalize_settled(session)
         stale = repo.overdue(session, NodeState.RUNNING, NodeRun.next_poll_at, at - grace)
         for n in stale:
-            if repo.cas_node(session, n.id, [NodeState.RUNNING], NodeState.RUNNING,
-                             next_poll_at=at + grace):
+            if repo.cas_node(session, n.id, [NodeState.RUNNING], NodeState.RUNNING, next_poll_at=at + grace):
                 actions.append(PollNode(n.id, 0.0, label(n)))
         if actions:
             log.info("reconcile redispatched queued=%s polls=%s", len(redo), len(stale))
@@ -1088,10 +1292,15 @@ def reconcile(settings: Settings) -> list[Action]:
 
 def _finalize_settled(session: Session) -> int:
     """Finalize executions whose nodes have all settled but whose end was not recorded."""
-    rows = session.execute(
-        select(Execution.task_id).where(Execution.finished_time.is_(None),
-                                        Execution.settled_nodes >= Execution.total_nodes).limit(100)
-    ).scalars().all()
+    rows = (
+        session.execute(
+            select(Execution.task_id)
+            .where(Execution.finished_time.is_(None), Execution.settled_nodes >= Execution.total_nodes)
+            .limit(100)
+        )
+        .scalars()
+        .all()
+    )
     for task_id in rows:
         execution = repo.lock_execution(session, task_id)
         _finalize(session, execution)
@@ -1108,7 +1317,8 @@ def adopt_node(node_id: int, linkis_for: LinkisFor, settings: Settings) -> list[
     since = (node.started_at or now()) - timedelta(minutes=5)
     found = linkis_for(linkis_user(task, settings)).find_by_source(
         {"flowexecNodeRunId": str(node.id), "flowexecAttempt": str(node.attempt)},
-        int(since.timestamp() * 1000), creator="nodeexecution",
+        int(since.timestamp() * 1000),
+        creator="nodeexecution",
     )
     if found is None or not found.exec_id:
         log.info("orphaned submission resubmitted node_id=%s attempt=%s", node_id, node.attempt)
@@ -1129,7 +1339,6 @@ def execution_nodes(task_id: int) -> tuple[WorkflowTask, Execution, Sequence[Nod
         return task, execution, repo.all_nodes(session, task_id)
 
     return in_transaction(work)
-
 
 
 def node_linkis_user(node_id: int, settings: Settings) -> str:

@@ -19,8 +19,14 @@ DATABASE_URL = os.environ.get("FLOWEXEC_TEST_DATABASE_URL", "mysql+pymysql://roo
 REDIS_URL = os.environ.get("FLOWEXEC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TOKEN = "test-token"
-TABLES = ("flowexec_node_run", "flowexec_execution", "flowexec_flow_version", "flowexec_engine_slot",
-          "dss_workflow_execute_info", "dss_workflow_task")
+TABLES = (
+    "flowexec_node_run",
+    "flowexec_execution",
+    "flowexec_flow_version",
+    "flowexec_engine_slot",
+    "dss_workflow_execute_info",
+    "dss_workflow_task",
+)
 
 START_HINTS = {
     "MariaDB": "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd",

@@ -43,8 +43,10 @@ def test_readme_documents_every_variable_with_its_default() -> None:
     documented = set(re.findall(r"``(FLOWEXEC_[A-Z_]+)``", readme))
     assert set(VARIABLES) <= documented
     defaults = Settings()
-    rows = {m.group(1): m.group(2) for m in re.finditer(r"^``(FLOWEXEC_[A-Z_]+)``\s+.*?\s{2,}(\S.*?)\s*$",
-                                                          readme, re.M)}
+    rows = {
+        m.group(1): m.group(2)
+        for m in re.finditer(r"^``(FLOWEXEC_[A-Z_]+)``\s+.*?\s{2,}(\S.*?)\s*$", readme, re.M)
+    }
     assert rows["FLOWEXEC_POLL_MIN"] == f"``{defaults.poll_min}``"
     assert rows["FLOWEXEC_POLL_MAX"] == f"``{defaults.poll_max:g}``"
     assert rows["FLOWEXEC_RECONCILE_EVERY"] == f"``{defaults.reconcile_every:g}``"
@@ -66,5 +68,8 @@ def test_readme_first_commands_are_the_ones_ci_runs() -> None:
 def test_readme_is_valid_restructuredtext() -> None:
     import docutils.core
 
-    docutils.core.publish_string((ROOT / "README.rst").read_text(), writer="null",
-                                 settings_overrides={"report_level": 2, "halt_level": 2})
+    docutils.core.publish_string(
+        (ROOT / "README.rst").read_text(),
+        writer="null",
+        settings_overrides={"report_level": 2, "halt_level": 2},
+    )

@@ -42,8 +42,10 @@ def send(actions: Iterable[Action]) -> None:
             if len(action.node_ids) == 1:
                 run_node.apply_async((action.node_ids[0],), {"node": labels[0]}, **options)
             elif action.node_ids:
-                group(run_node.si(node_id, node=name) for node_id, name in zip(action.node_ids, labels, strict=True)
-                      ).apply_async(**options)
+                group(
+                    run_node.si(node_id, node=name)
+                    for node_id, name in zip(action.node_ids, labels, strict=True)
+                ).apply_async(**options)
         elif isinstance(action, PollNode):
             poll_node.apply_async((action.node_id,), {"node": action.label}, countdown=action.countdown)
         elif isinstance(action, KillJob):

@@ -31,22 +31,32 @@ log = logging.getLogger(__name__)
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 LINKIS_SECONDS = Histogram(
-    "flowexec_linkis_request_seconds", "Linkis calls made by this process, by operation",
-    ["operation"], registry=REGISTRY,
+    "flowexec_linkis_request_seconds",
+    "Linkis calls made by this process, by operation",
+    ["operation"],
+    registry=REGISTRY,
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
 LINKIS_ERRORS = Counter(
-    "flowexec_linkis_errors_total", "Linkis calls that raised, by operation and flowexec error class",
-    ["operation", "kind"], registry=REGISTRY,
+    "flowexec_linkis_errors_total",
+    "Linkis calls that raised, by operation and flowexec error class",
+    ["operation", "kind"],
+    registry=REGISTRY,
 )
 RECONCILER_ACTIONS = Counter(
     "flowexec_reconciler_actions_total",
     "What the reconciler re-drove: redispatch (a queued node), poll, adopt (a lost submission), kill",
-    ["kind"], registry=REGISTRY,
+    ["kind"],
+    registry=REGISTRY,
 )
 
 OPERATIONS = ("submit", "status", "progress", "history", "kill", "log", "find_by_source")
-_ACTION_KINDS: dict[type, str] = {RunNodes: "redispatch", PollNode: "poll", AdoptNode: "adopt", KillJob: "kill"}
+_ACTION_KINDS: dict[type, str] = {
+    RunNodes: "redispatch",
+    PollNode: "poll",
+    AdoptNode: "adopt",
+    KillJob: "kill",
+}
 for _kind in _ACTION_KINDS.values():
     RECONCILER_ACTIONS.labels(_kind)  # shown at 0 before the first one
 

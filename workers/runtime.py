@@ -38,8 +38,13 @@ class Runtime:
                 settings = self.settings
                 # A password logs in as FLOWEXEC_LINKIS_USER; everyone else uses token headers.
                 password = settings.linkis_password if user == settings.linkis_user else None
-                client = LinkisClient(settings.linkis_url, token=settings.linkis_token, user=user,
-                                      password=password, legacy_execute=settings.linkis_legacy_execute)
+                client = LinkisClient(
+                    settings.linkis_url,
+                    token=settings.linkis_token,
+                    user=user,
+                    password=password,
+                    legacy_execute=settings.linkis_legacy_execute,
+                )
                 self._clients[user] = InstrumentedLinkis(client)  # type: ignore[assignment]
             return self._clients[user]
 

@@ -23,8 +23,9 @@ NODE_TASKS = frozenset({"flowexec.run_node", "flowexec.poll_node"})
 def connect(app: Flask) -> None:
     """Connect the handlers for this app (called by ``celery_init_app``, never at import)."""
 
-    def on_failure(sender: Any = None, exception: BaseException | None = None,
-                   args: Any = None, **_: Any) -> None:
+    def on_failure(
+        sender: Any = None, exception: BaseException | None = None, args: Any = None, **_: Any
+    ) -> None:
         if getattr(sender, "name", None) not in NODE_TASKS or not args:
             return
         if isinstance(exception, (Retry, LinkisUnavailable, OperationalError)):

@@ -30,8 +30,12 @@ def _backoff(retries: int, cap: float) -> float:
 
 #: A database that is briefly gone (restart, failover) delays a task; it is not a node failure.
 DATABASE_ERRORS = (OperationalError, InterfaceError)
-DB_RETRY = {"autoretry_for": DATABASE_ERRORS, "retry_backoff": 0.5, "retry_backoff_max": 10,
-            "retry_jitter": True}
+DB_RETRY = {
+    "autoretry_for": DATABASE_ERRORS,
+    "retry_backoff": 0.5,
+    "retry_backoff_max": 10,
+    "retry_jitter": True,
+}
 
 
 @shared_task(name="flowexec.run_node", bind=True, max_retries=SUBMIT_RETRIES, **DB_RETRY)
@@ -97,7 +101,11 @@ def reconcile() -> None:
     dispatch.send(actions)
 
 
-@shared_task(name="flowexec.adopt_node", max_retries=10, **{**DB_RETRY, "autoretry_for": (LinkisUnavailable, *DATABASE_ERRORS)})
+@shared_task(
+    name="flowexec.adopt_node",
+    max_retries=10,
+    **{**DB_RETRY, "autoretry_for": (LinkisUnavailable, *DATABASE_ERRORS)},
+)
 def adopt_node(node_run_id: int) -> None:
     """Settle a node whose submitting worker died: adopt its Linkis job, or resubmit."""
     rt = runtime()

@@ -27,8 +27,12 @@ class QoS(redis.QoS):  # type: ignore[misc]
             super().restore_unacked(client)
         except redis.Transport.connection_errors as exc:
             delivered: Any = self._delivered
-            log.warning("could not restore %s unacknowledged message(s) on a lost broker: %r; "
-                        "the reconciler re-sends them", len(delivered), exc)
+            log.warning(
+                "could not restore %s unacknowledged message(s) on a lost broker: %r; "
+                "the reconciler re-sends them",
+                len(delivered),
+                exc,
+            )
             delivered.clear()
 
 

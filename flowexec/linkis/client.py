@@ -214,9 +214,7 @@ class LinkisClient:
             return
         info = self.history(ref.task_id)
         if info.status not in TERMINAL_STATES:
-            raise LinkisError(
-                f"Linkis refused to kill task {ref.task_id}: {env.message}", _err_code(env)
-            )
+            raise LinkisError(f"Linkis refused to kill task {ref.task_id}: {env.message}", _err_code(env))
 
     def log(self, ref: JobRef, from_line: int = 1, size: int = 100) -> LogPage:
         """Return log lines from a cursor; after the job leaves memory, from the full log file."""

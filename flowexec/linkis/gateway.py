@@ -159,9 +159,7 @@ main()
 class Refusal(Exception):
     """A Linkis error answer: ``status`` (default 1) with ``errorMsg`` when ``err_code`` is set."""
 
-    def __init__(
-        self, message: str, err_code: int | None = None, status: int = 1, http: int | None = None
-    ):
+    def __init__(self, message: str, err_code: int | None = None, status: int = 1, http: int | None = None):
         super().__init__(message)
         self.message = message
         self.err_code = err_code
@@ -271,9 +269,7 @@ class History:
     def __init__(self, path: Path) -> None:
         self._lock = threading.Lock()
         self._closed = False
-        self._conn = sqlite3.connect(
-            str(path), check_same_thread=False, isolation_level=None, timeout=30
-        )
+        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         self._conn.row_factory = sqlite3.Row
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
@@ -284,9 +280,7 @@ class History:
         keys = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         with self._lock:
-            cur = self._conn.execute(
-                f"INSERT INTO task ({keys}) VALUES ({marks})", tuple(row.values())
-            )
+            cur = self._conn.execute(f"INSERT INTO task ({keys}) VALUES ({marks})", tuple(row.values()))
             return int(cur.lastrowid or 0)
 
     def update(self, task_id: int, **values: Any) -> None:
@@ -296,9 +290,7 @@ class History:
             if self._closed:
                 logger.warning("gateway history closed, dropping update task_id=%s", task_id)
                 return
-            self._conn.execute(
-                f"UPDATE task SET {sets} WHERE task_id = ?", (*values.values(), task_id)
-            )
+            self._conn.execute(f"UPDATE task SET {sets} WHERE task_id = ?", (*values.values(), task_id))
 
     def get(self, task_id: int) -> dict[str, Any] | None:
         with self._lock:
@@ -311,9 +303,7 @@ class History:
         """Return one page of matching rows, newest first, and the count of all matching rows."""
         clause = " AND ".join(where) or "1 = 1"
         with self._lock:
-            total = self._conn.execute(
-                f"SELECT COUNT(*) FROM task WHERE {clause}", args
-            ).fetchone()[0]
+            total = self._conn.execute(f"SELECT COUNT(*) FROM task WHERE {clause}", args).fetchone()[0]
             rows = self._conn.execute(
                 f"SELECT * FROM task WHERE {clause} ORDER BY task_id DESC LIMIT ? OFFSET ?",
                 (*args, size, (page - 1) * size),
@@ -507,9 +497,7 @@ class Faults:
             raise Refusal(f"unknown fault action {action!r}; known: {sorted(FAULT_ACTIONS)}")
         times = spec.get("times", 1)
         rule = FaultRule(
-            method=str(spec["method"]).upper()
-            if spec.get("method") not in (None, "", "*")
-            else None,
+            method=str(spec["method"]).upper() if spec.get("method") not in (None, "", "*") else None,
             path=re.compile(str(spec.get("path") or ".*")),
             action=action,
             times=None if times is None or int(times) < 0 else int(times),
@@ -630,17 +618,13 @@ class Gateway:
             self.history.update(task_id, status="Failed", err_code=exc.err_code, err_desc=exc.message,
                                 updated=now_ms(), can_retry=1)  # fmt: skip
             raise
-        thread = threading.Thread(
-            target=self._run, args=(job,), name=f"linkis-job-{task_id}", daemon=True
-        )
+        thread = threading.Thread(target=self._run, args=(job,), name=f"linkis-job-{task_id}", daemon=True)
         job.thread = thread
         thread.start()
         logger.info("gateway accepted task_id=%s exec_id=%s", task_id, job.exec_id)
         return {"execID": job.exec_id, "taskID": task_id}
 
-    def _initial_row(
-        self, req: SubmitRequest, user: str, execute_user: str, instance: str
-    ) -> dict[str, Any]:
+    def _initial_row(self, req: SubmitRequest, user: str, execute_user: str, instance: str) -> dict[str, Any]:
         created = now_ms()
         source = dict(req.source, requestIP="127.0.0.1")
         return {
@@ -652,9 +636,7 @@ class Gateway:
             "params_json": json.dumps(req.params, default=str), "source_json": json.dumps(source, default=str),
         }  # fmt: skip
 
-    def _enqueue(
-        self, req: SubmitRequest, task_id: int, creator: str, user: str, instance: str
-    ) -> Job:
+    def _enqueue(self, req: SubmitRequest, task_id: int, creator: str, user: str, instance: str) -> Job:
         engine = req.labels["engineType"].split("-", 1)[0].lower()
         group = f"{creator}_{user}_{engine}"
         with self._lock:
@@ -840,9 +822,7 @@ class Gateway:
         if job.terminal:
             return
         if timed_out:
-            self._finish(
-                job, "Failed", ERR_TIMEOUT, f"job running timeout after {job.running_timeout}s"
-            )
+            self._finish(job, "Failed", ERR_TIMEOUT, f"job running timeout after {job.running_timeout}s")
         elif rc != 0:
             tail = stderr.strip()[-2000:]
             # stderr is in the log already; only a bare exit code needs a line of its own
@@ -1103,9 +1083,7 @@ def _method_name() -> str:
     return "/api" + path[len(PREFIX) :] if path.startswith(PREFIX) else path
 
 
-def reply(
-    status: int = 0, message: str = "OK", data: Any = None, http: int | None = None
-) -> Response:
+def reply(status: int = 0, message: str = "OK", data: Any = None, http: int | None = None) -> Response:
     """Answer with the four-key envelope; the HTTP code follows the status as in Linkis."""
     body = {
         "method": _method_name(),
@@ -1295,9 +1273,7 @@ def status_view(exec_id: str) -> Response:
 
 
 def progress_view(exec_id: str) -> Response:
-    job = _gw().owned(
-        _exec_id(exec_id), _int_arg("taskID"), g.user, "job {exec_id} is not in memory"
-    )
+    job = _gw().owned(_exec_id(exec_id), _int_arg("taskID"), g.user, "job {exec_id} is not in memory")
     if job.state in ("Inited", "Scheduled", "WaitForRetry"):
         raise Refusal(f"job {exec_id} has no progress yet")
     return reply(0, "OK", {"progress": job.progress, "execID": exec_id, "progressInfo": []})
@@ -1545,9 +1521,7 @@ def run_gateway(
     """Serve the gateway in the foreground until interrupted (``flowexec gateway``)."""
     app = create_gateway(state_dir, users=users, tokens=tokens, faults_enabled=faults_enabled)
     server = make_server(host, port, app, threaded=True)
-    logger.info(
-        "gateway serving url=http://%s:%s state_dir=%s", host, server.server_port, state_dir
-    )
+    logger.info("gateway serving url=http://%s:%s state_dir=%s", host, server.server_port, state_dir)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

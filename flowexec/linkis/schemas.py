@@ -266,9 +266,7 @@ class TreeNodeSchema(_Reply):
     name = fields.String(required=True)
     path = fields.String(required=True)
     isLeaf = fields.Boolean(load_default=False)
-    children = fields.List(
-        fields.Nested(lambda: TreeNodeSchema()), allow_none=True, load_default=None
-    )
+    children = fields.List(fields.Nested(lambda: TreeNodeSchema()), allow_none=True, load_default=None)
 
 
 class DirFileTreesSchema(_Reply):

@@ -123,7 +123,9 @@ class Execution(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = ({"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"},)
 
     task_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("dss_workflow_task.id", ondelete="CASCADE"), primary_key=True,
+        BigInteger,
+        ForeignKey("dss_workflow_task.id", ondelete="CASCADE"),
+        primary_key=True,
         autoincrement=False,
     )
     flow_id: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)

@@ -31,7 +31,8 @@ _LIST_COLUMNS = {name: WorkflowExecuteInfo.__mapper__.columns[name] for name in 
 
 # Prebuilt: a transition's statements are built once, not at every transition.
 _PROGRESS = (
-    update(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
+    update(_TASKS)
+    .where(_TASKS.c.id == bindparam("task_id"))
     .values(progress=bindparam("b_progress"), updated_time=bindparam("at"))
 )
 _PROGRESS_AND_RUNNING = _PROGRESS.values(
@@ -40,12 +41,16 @@ _PROGRESS_AND_RUNNING = _PROGRESS.values(
 _LATEST_INFO = (
     select(_INFOS.c.id, _INFOS.c.task_id, *_LIST_COLUMNS.values())
     .where(_INFOS.c.flow_id == bindparam("flow_id"), _INFOS.c.version == bindparam("version"))
-    .order_by(_INFOS.c.id.desc()).limit(1).with_for_update()
+    .order_by(_INFOS.c.id.desc())
+    .limit(1)
+    .with_for_update()
 )
 _INFO_OWNER = (
     select(_INFOS.c.id, _INFOS.c.task_id)
     .where(_INFOS.c.flow_id == bindparam("flow_id"), _INFOS.c.version == bindparam("version"))
-    .order_by(_INFOS.c.id.desc()).limit(1).with_for_update()
+    .order_by(_INFOS.c.id.desc())
+    .limit(1)
+    .with_for_update()
 )
 #: Small batches move their nodes in the database (MariaDB/MySQL): the lists, tens of KiB on a
 #: big flow, are then neither read nor sent back at every transition.
@@ -59,10 +64,17 @@ def update_task(session: Session, batch: Transitions) -> None:
     """Move ``dss_workflow_task`` to Running at the first submission; keep its progress."""
     if batch.task_written:
         return
-    statement = (_PROGRESS_AND_RUNNING if any(c.new is NodeState.SUBMITTING for c in batch.changes)
-                 else _PROGRESS)
-    session.execute(statement, {"task_id": batch.task_id, "at": datetime.now(),
-                                "b_progress": batch.settled / batch.total if batch.total else 1.0})
+    statement = (
+        _PROGRESS_AND_RUNNING if any(c.new is NodeState.SUBMITTING for c in batch.changes) else _PROGRESS
+    )
+    session.execute(
+        statement,
+        {
+            "task_id": batch.task_id,
+            "at": datetime.now(),
+            "b_progress": batch.settled / batch.total if batch.total else 1.0,
+        },
+    )
 
 
 def update_info(session: Session, batch: Transitions) -> None:
@@ -76,12 +88,18 @@ def update_info(session: Session, batch: Transitions) -> None:
             # The row found before, if it is still this execution's and still the latest of its
             # version (MariaDB reads the table an UPDATE writes): no SELECT first.
             params["info_id"] = known
-            if session.execute(text(
-                f"UPDATE dss_workflow_execute_info SET {assignments}updatetime = :at WHERE id = :info_id "
-                "AND task_id = :task_id AND flow_id = :flow_id AND version = :version AND NOT EXISTS ("
-                "SELECT 1 FROM dss_workflow_execute_info newer WHERE newer.flow_id = :flow_id "
-                "AND newer.version = :version AND newer.id > :info_id)"
-            ), params).rowcount == 1:  # type: ignore[attr-defined]
+            if (
+                session.execute(
+                    text(
+                        f"UPDATE dss_workflow_execute_info SET {assignments}updatetime = :at WHERE id = :info_id "
+                        "AND task_id = :task_id AND flow_id = :flow_id AND version = :version AND NOT EXISTS ("
+                        "SELECT 1 FROM dss_workflow_execute_info newer WHERE newer.flow_id = :flow_id "
+                        "AND newer.version = :version AND newer.id > :info_id)"
+                    ),
+                    params,
+                ).rowcount
+                == 1
+            ):  # type: ignore[attr-defined]
                 return
             _INFO_ROWS.pop(batch.task_id, None)
         row = session.execute(_INFO_OWNER, {"flow_id": batch.flow_id, "version": batch.version}).first()
@@ -90,23 +108,31 @@ def update_info(session: Session, batch: Transitions) -> None:
         if len(_INFO_ROWS) >= 10_000:
             _INFO_ROWS.clear()
         _INFO_ROWS[batch.task_id] = params["info_id"] = row.id
-        session.execute(text(f"UPDATE dss_workflow_execute_info SET {assignments}updatetime = :at "
-                             f"WHERE id = :info_id"), params)
+        session.execute(
+            text(f"UPDATE dss_workflow_execute_info SET {assignments}updatetime = :at WHERE id = :info_id"),
+            params,
+        )
         return
     if batch.version is not None:
         found = session.execute(_LATEST_INFO, {"flow_id": batch.flow_id, "version": batch.version}).first()
     else:
         found = session.execute(
-            select(_INFOS.c.id, _INFOS.c.task_id, *_LIST_COLUMNS.values()).where(_INFOS.c.flow_id == batch.flow_id)
-            .order_by(_INFOS.c.id.desc()).limit(1).with_for_update()
+            select(_INFOS.c.id, _INFOS.c.task_id, *_LIST_COLUMNS.values())
+            .where(_INFOS.c.flow_id == batch.flow_id)
+            .order_by(_INFOS.c.id.desc())
+            .limit(1)
+            .with_for_update()
         ).first()
     if found is None or found.task_id != batch.task_id:
         return  # a newer execution of this version owns the row now
     lists = {name: found._mapping[column] or "" for name, column in _LIST_COLUMNS.items()}
     lists = planner.move_all_in_lists(lists, ((c.key, c.old, c.new) for c in batch.changes))
     session.execute(
-        update(_INFOS).where(_INFOS.c.id == found.id)
-        .values(updatetime=datetime.now(), **{_LIST_COLUMNS[name].key: value for name, value in lists.items()})
+        update(_INFOS)
+        .where(_INFOS.c.id == found.id)
+        .values(
+            updatetime=datetime.now(), **{_LIST_COLUMNS[name].key: value for name, value in lists.items()}
+        )
     )
 
 
@@ -132,8 +158,10 @@ def _list_edits(session: Session, batch: Transitions) -> tuple[str, dict[str, An
             if was:  # remove the key (REPLACE matches case-sensitively, like Python)
                 exprs[name] = f"TRIM(BOTH ',' FROM REPLACE({wrapped}, :d{i}, ','))"
             else:  # append the key unless it is there (BINARY: a case-sensitive search)
-                exprs[name] = (f"IF(INSTR({wrapped}, BINARY :d{i}) > 0, COALESCE({current}, ''), "
-                               f"CONCAT_WS(',', NULLIF({current}, ''), :k{i}))")
+                exprs[name] = (
+                    f"IF(INSTR({wrapped}, BINARY :d{i}) > 0, COALESCE({current}, ''), "
+                    f"CONCAT_WS(',', NULLIF({current}, ''), :k{i}))"
+                )
             if len(exprs[name]) > _EDIT_LENGTH_MAX:
                 return None
     return "".join(f"`{_LIST_COLUMNS[name].name}` = {expr}, " for name, expr in exprs.items()), params

@@ -31,7 +31,9 @@ def lock_execution(session: Session, task_id: int) -> Execution:
     completions can never deadlock on each other's children.
     """
     row = session.execute(
-        select(Execution).where(Execution.task_id == task_id).with_for_update()
+        select(Execution)
+        .where(Execution.task_id == task_id)
+        .with_for_update()
         .execution_options(populate_existing=True)  # counters are also moved by Core statements
     ).scalar_one_or_none()
     if row is None:
@@ -104,7 +106,9 @@ def nodes_by_key(session: Session, task_id: int, keys: Sequence[str]) -> Sequenc
 def all_nodes(session: Session, task_id: int) -> Sequence[NodeRun]:
     return (
         session.execute(
-            select(NodeRun).where(NodeRun.task_id == task_id).order_by(NodeRun.id)
+            select(NodeRun)
+            .where(NodeRun.task_id == task_id)
+            .order_by(NodeRun.id)
             .execution_options(populate_existing=True)
         )
         .scalars()
@@ -123,7 +127,9 @@ def set_nodes(session: Session, ids: Sequence[int], target: NodeState, **values:
         )
 
 
-def latest_info(session: Session, flow_id: int, version: str | None, lock: bool = False) -> WorkflowExecuteInfo | None:
+def latest_info(
+    session: Session, flow_id: int, version: str | None, lock: bool = False
+) -> WorkflowExecuteInfo | None:
     query = select(WorkflowExecuteInfo).where(WorkflowExecuteInfo.flow_id == flow_id)
     if version is not None:
         query = query.where(WorkflowExecuteInfo.version == version)
@@ -141,10 +147,13 @@ def engine_of(node: Any) -> str | None:
 
 def active_in_execution(session: Session, task_id: int) -> int:
     """Nodes of one execution holding a slot (being submitted or running)."""
-    return int(session.execute(
-        select(func.count()).select_from(NodeRun)
-        .where(NodeRun.task_id == task_id, NodeRun.state.in_(_ACTIVE))
-    ).scalar_one())
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(NodeRun)
+            .where(NodeRun.task_id == task_id, NodeRun.state.in_(_ACTIVE))
+        ).scalar_one()
+    )
 
 
 def active_of_engine(session: Session, engine: str) -> int:
@@ -157,13 +166,18 @@ def active_of_engine(session: Session, engine: str) -> int:
         session.add(EngineSlot(engine=engine))
         session.flush()
         session.get(EngineSlot, engine, with_for_update=True)
-    return int(session.execute(
-        select(func.count()).select_from(NodeRun)
-        .where(NodeRun.state.in_(_ACTIVE), NodeRun.job_type.like(f"linkis.{engine}.%"))
-    ).scalar_one())
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(NodeRun)
+            .where(NodeRun.state.in_(_ACTIVE), NodeRun.job_type.like(f"linkis.{engine}.%"))
+        ).scalar_one()
+    )
 
 
-def parked(session: Session, limit: int, task_id: int | None = None, engine: str | None = None) -> Sequence[NodeRun]:
+def parked(
+    session: Session, limit: int, task_id: int | None = None, engine: str | None = None
+) -> Sequence[NodeRun]:
     """The oldest nodes left Queued because a cap was full."""
     query = select(NodeRun).where(NodeRun.parked.is_(True), NodeRun.state == NodeState.QUEUED.value)
     if task_id is not None:
@@ -177,14 +191,13 @@ def children_of(node: NodeRun) -> list[str]:
     return list(json.loads(node.children or "[]"))
 
 
-def overdue(session: Session, state: NodeState, column: Any, before: datetime, limit: int = 500) -> Sequence[NodeRun]:
+def overdue(
+    session: Session, state: NodeState, column: Any, before: datetime, limit: int = 500
+) -> Sequence[NodeRun]:
     """Return nodes in ``state`` whose timestamp ``column`` is older than ``before``."""
     return (
         session.execute(
-            select(NodeRun)
-            .where(NodeRun.state == state.value, column < before)
-            .order_by(column)
-            .limit(limit)
+            select(NodeRun).where(NodeRun.state == state.value, column < before).order_by(column).limit(limit)
         )
         .scalars()
         .all()

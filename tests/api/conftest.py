@@ -29,9 +29,16 @@ def stack(migrated_mysql: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
     truncate(migrated_mysql)
     home = tmp_path_factory.mktemp("api")
-    overrides = {"database_url": migrated_mysql, "broker_url": "memory://", "home": str(home),
-                 "token": TOKEN, "admins": frozenset({ADMIN}), "poll_min": 0.1, "poll_max": 0.3,
-                 "reconcile_every": 1.0}
+    overrides = {
+        "database_url": migrated_mysql,
+        "broker_url": "memory://",
+        "home": str(home),
+        "token": TOKEN,
+        "admins": frozenset({ADMIN}),
+        "poll_min": 0.1,
+        "poll_max": 0.3,
+        "reconcile_every": 1.0,
+    }
     with embedded_stack(overrides) as running:
         yield running
 
@@ -45,22 +52,34 @@ def register(client: Any, example: str, flow_id: int, version: str = "v000001", 
     from api.cli import read_flow
 
     doc, scripts = read_flow(str(EXAMPLES / example))
-    reply = client.post("/api/v1/flows", json={"flowId": flow_id, "version": version, "flow": doc,
-                                               "scripts": scripts}, headers=headers(user))
+    reply = client.post(
+        "/api/v1/flows",
+        json={"flowId": flow_id, "version": version, "flow": doc, "scripts": scripts},
+        headers=headers(user),
+    )
     assert reply.status_code in (200, 201), reply.json
 
 
 def dss_body(flow_id: int, version: str, **extra: Any) -> dict[str, Any]:
     """The body DSS's web sends (dss-api.md 1.2)."""
-    return {"executeApplicationName": "flowexecution", "requestApplicationName": "flowexecution",
-            "runType": "json", "executionCode": json.dumps({"flowId": flow_id, "version": version}),
-            "params": {}, "labels": {"route": "dev"},
-            "source": {"projectName": "sales_dw", "flowName": "daily_load"}, **extra}
+    return {
+        "executeApplicationName": "flowexecution",
+        "requestApplicationName": "flowexecution",
+        "runType": "json",
+        "executionCode": json.dumps({"flowId": flow_id, "version": version}),
+        "params": {},
+        "labels": {"route": "dev"},
+        "source": {"projectName": "sales_dw", "flowName": "daily_load"},
+        **extra,
+    }
 
 
-def execute(client: Any, flow_id: int, version: str = "v000001", user: str = "alice",
-            **extra: Any) -> tuple[str, int]:
-    reply = client.post(f"{ENTRANCE}/execute", json=dss_body(flow_id, version, **extra), headers=headers(user))
+def execute(
+    client: Any, flow_id: int, version: str = "v000001", user: str = "alice", **extra: Any
+) -> tuple[str, int]:
+    reply = client.post(
+        f"{ENTRANCE}/execute", json=dss_body(flow_id, version, **extra), headers=headers(user)
+    )
     assert reply.status_code == 200, reply.json
     return reply.json["data"]["execID"], reply.json["data"]["taskID"]
 
@@ -68,8 +87,11 @@ def execute(client: Any, flow_id: int, version: str = "v000001", user: str = "al
 def wait_final(client: Any, exec_id: str, task_id: int, user: str = "alice", seconds: float = 60) -> str:
     deadline = time.monotonic() + seconds
     while True:
-        reply = client.get(f"{ENTRANCE}/{exec_id}/status", query_string={"taskID": task_id, "labels": "dev"},
-                           headers=headers(user))
+        reply = client.get(
+            f"{ENTRANCE}/{exec_id}/status",
+            query_string={"taskID": task_id, "labels": "dev"},
+            headers=headers(user),
+        )
         assert reply.status_code == 200, reply.json
         status = reply.json["data"]["status"]
         if status in ("Succeed", "Failed", "Cancelled", "Timeout"):
@@ -85,20 +107,33 @@ def examples_dir() -> Path:
 
 
 def register_doc(client: Any, doc: dict[str, Any], flow_id: int, version: str = "v000001") -> None:
-    reply = client.post("/api/v1/flows", json={"flowId": flow_id, "version": version, "flow": doc},
-                        headers=headers())
+    reply = client.post(
+        "/api/v1/flows", json={"flowId": flow_id, "version": version, "flow": doc}, headers=headers()
+    )
     assert reply.status_code in (200, 201), reply.json
 
 
 def slow_flow(seconds: int = 30) -> dict[str, Any]:
     """first (quick) -> slow (sleeps) -> last."""
-    def node(key: str, code: str) -> dict[str, Any]:
-        return {"id": key, "key": key, "title": key, "jobType": "linkis.shell.sh", "jobContent": {"code": code}}
 
-    return {"nodes": [node("first", "echo first"), node("slow", f"echo sleeping; sleep {seconds}"),
-                      node("last", "echo last")],
-            "edges": [{"source": "first", "target": "slow"}, {"source": "slow", "target": "last"}],
-            "props": []}
+    def node(key: str, code: str) -> dict[str, Any]:
+        return {
+            "id": key,
+            "key": key,
+            "title": key,
+            "jobType": "linkis.shell.sh",
+            "jobContent": {"code": code},
+        }
+
+    return {
+        "nodes": [
+            node("first", "echo first"),
+            node("slow", f"echo sleeping; sleep {seconds}"),
+            node("last", "echo last"),
+        ],
+        "edges": [{"source": "first", "target": "slow"}, {"source": "slow", "target": "last"}],
+        "props": [],
+    }
 
 
 def wait_node(client: Any, task_id: int, key: str, state: str, seconds: float = 30) -> None:

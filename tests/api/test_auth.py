@@ -21,8 +21,12 @@ def test_anonymous_and_bad_tokens_get_401_in_the_envelope(client: Any) -> None:
     for sent in ({}, {"Token-Code": "wrong", "Token-User": "alice"}, {"Token-Code": TOKEN}):
         reply = client.post(f"{ENTRANCE}/execute", json=dss_body(1, "v1"), headers=sent)
         assert reply.status_code == 401
-        assert reply.json == {"method": "/api/entrance/execute", "status": -1,
-                              "message": reply.json["message"], "data": {}}
+        assert reply.json == {
+            "method": "/api/entrance/execute",
+            "status": -1,
+            "message": reply.json["message"],
+            "data": {},
+        }
         assert "log in" in reply.json["message"]
         for path in (f"{ENTRANCE}/exec_id_1/status", "/api/v1/executions", "/api/v1/flows"):
             assert client.get(path, headers=sent).status_code == 401
@@ -33,10 +37,16 @@ def test_another_users_execution_can_be_neither_read_nor_killed(client: Any) -> 
     exec_id, task_id = execute(client, 401)
     wait_node(client, task_id, "slow", "Running")
     bob = headers("bob")
-    for path in (f"{ENTRANCE}/{exec_id}/status?taskID={task_id}", f"{ENTRANCE}/{exec_id}/execution",
-                 f"{ENTRANCE}/{exec_id}/log", f"{ENTRANCE}/{exec_id}/progress",
-                 f"{ENTRANCE}/{exec_id}/kill?taskID={task_id}", f"/api/v1/executions/{task_id}",
-                 f"/api/v1/executions/{task_id}/graph.svg", f"/api/v1/executions/{task_id}/nodes/slow/log"):
+    for path in (
+        f"{ENTRANCE}/{exec_id}/status?taskID={task_id}",
+        f"{ENTRANCE}/{exec_id}/execution",
+        f"{ENTRANCE}/{exec_id}/log",
+        f"{ENTRANCE}/{exec_id}/progress",
+        f"{ENTRANCE}/{exec_id}/kill?taskID={task_id}",
+        f"/api/v1/executions/{task_id}",
+        f"/api/v1/executions/{task_id}/graph.svg",
+        f"/api/v1/executions/{task_id}/nodes/slow/log",
+    ):
         reply = client.get(path, headers=bob)
         assert reply.status_code == 403, path
         assert reply.json["status"] == 3 and reply.json["data"] == {}
@@ -60,12 +70,21 @@ def test_another_users_execution_can_be_neither_read_nor_killed(client: Any) -> 
 def test_trusted_proxy_header_names_the_user(stack: Any, migrated_mysql: str) -> None:
     from api import create_app
 
-    app = create_app({"database_url": migrated_mysql, "broker_url": "memory://", "token": TOKEN,
-                      "proxy_user_header": "X-DSS-User", "linkis_url": stack.gateway_url})
+    app = create_app(
+        {
+            "database_url": migrated_mysql,
+            "broker_url": "memory://",
+            "token": TOKEN,
+            "proxy_user_header": "X-DSS-User",
+            "linkis_url": stack.gateway_url,
+        }
+    )
     proxied = app.test_client()
     client = stack.app.test_client()
     register(client, "diamond.json", 402)
-    reply = proxied.post(f"{ENTRANCE}/execute", json=dss_body(402, "v000001"), headers={"X-DSS-User": "carol"})
+    reply = proxied.post(
+        f"{ENTRANCE}/execute", json=dss_body(402, "v000001"), headers={"X-DSS-User": "carol"}
+    )
     assert reply.status_code == 200, reply.json
     exec_id, task_id = reply.json["data"]["execID"], reply.json["data"]["taskID"]
     assert "_carol_" in exec_id

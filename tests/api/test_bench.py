@@ -27,8 +27,16 @@ def test_random_dag_is_a_valid_dag_of_the_asked_size() -> None:
 
 def test_figure_carries_unit_ratio_and_target() -> None:
     fig = bench.figure(6.0, "ms/node", ref=2.0, ref_name="limit", target="<= 3x", met=True, nodes=5)
-    assert fig == {"value": 6.0, "unit": "ms/node", "ratio": 3.0, "ratio_to": "limit",
-                   "higher_is_better": False, "target": "<= 3x", "met": True, "nodes": 5}
+    assert fig == {
+        "value": 6.0,
+        "unit": "ms/node",
+        "ratio": 3.0,
+        "ratio_to": "limit",
+        "higher_is_better": False,
+        "target": "<= 3x",
+        "met": True,
+        "nodes": 5,
+    }
     assert bench.figure(1.0, "s")["ratio"] is None
 
 
@@ -48,9 +56,24 @@ def test_tiny_bench_writes_one_object_of_positive_figures(
     broker = redis_url.rsplit("/", 1)[0] + "/13"
     out = tmp_path / "bench.json"
     monkeypatch.setattr(bench, "QUICK", bench.TINY)  # --quick at the smallest sizes
-    code = main(["bench", "--quick", "--json", str(out), "--home", str(tmp_path / "home"),
-                 "--database-url", database.render_as_string(hide_password=False),
-                 "--broker-url", broker, "--workers", "1", "--concurrency", "2"])
+    code = main(
+        [
+            "bench",
+            "--quick",
+            "--json",
+            str(out),
+            "--home",
+            str(tmp_path / "home"),
+            "--database-url",
+            database.render_as_string(hide_password=False),
+            "--broker-url",
+            broker,
+            "--workers",
+            "1",
+            "--concurrency",
+            "2",
+        ]
+    )
     assert code in (0, 1)  # 1 only says a target was missed: timings are not asserted here
     result = json.loads(out.read_text())
     assert {"machine", "limit", "chain", "fanout", "plan", "polling", "api", "targets"} <= set(result)
@@ -69,6 +92,10 @@ def test_tiny_bench_writes_one_object_of_positive_figures(
     assert result["chain"]["control"]["value"] > 0 and result["chain"]["control"]["ratio_to"]
     assert result["fanout"]["control"]["value"] > 0
     assert result["api"]["execute"]["value"] > 0 and result["api"]["status"]["value"] > 0
-    assert set(result["targets"]) == {"chain_overhead_le_3x_limit", "fanout_ge_half_limit",
-                                      "largest_dag_planned_and_persisted", "plan_cost_flat_within_2x",
-                                      "polling_never_delays_dispatch_1s"}
+    assert set(result["targets"]) == {
+        "chain_overhead_le_3x_limit",
+        "fanout_ge_half_limit",
+        "largest_dag_planned_and_persisted",
+        "plan_cost_flat_within_2x",
+        "polling_never_delays_dispatch_1s",
+    }

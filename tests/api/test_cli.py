@@ -18,8 +18,9 @@ def flowexec(*args: str, home: Path, timeout: float = 120) -> subprocess.Complet
     env = {**os.environ, "FLOWEXEC_HOME": str(home)}
     for name in ("FLOWEXEC_DATABASE_URL", "FLOWEXEC_BROKER_URL", "FLOWEXEC_LINKIS_URL"):
         env.pop(name, None)
-    return subprocess.run([sys.executable, "-m", "api.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def run_json(name: str, home: Path) -> tuple[int, dict[str, Any]]:
@@ -43,8 +44,15 @@ def test_diamond_succeeds_with_exit_0_and_json(tmp_path: Path) -> None:
     for node in result["nodes"]:
         assert set(node) == {"id", "title", "status", "startedAt", "finishedAt", "error"}
         assert node["error"] is None
-    assert_parents_first(result, [("extract_sh", "agg_sh"), ("extract_sh", "report_sh"),
-                                  ("agg_sh", "join_end"), ("report_sh", "join_end")])
+    assert_parents_first(
+        result,
+        [
+            ("extract_sh", "agg_sh"),
+            ("extract_sh", "report_sh"),
+            ("agg_sh", "join_end"),
+            ("report_sh", "join_end"),
+        ],
+    )
 
 
 def test_n_shape_orders_every_node_after_its_parents(tmp_path: Path) -> None:
@@ -80,13 +88,30 @@ def _node(key: str, **extra: Any) -> dict[str, Any]:
 
 
 BAD_FLOWS: dict[str, tuple[Any, str]] = {
-    "cycle": ({"nodes": [_node("a"), _node("b"), _node("c")],
-               "edges": [{"source": "a", "target": "b"}, {"source": "b", "target": "c"},
-                         {"source": "c", "target": "a"}]}, "cycle: "),
-    "missing_node": ({"nodes": [_node("a")], "edges": [{"source": "a", "target": "ghost"}]}, "'ghost' names no node"),
+    "cycle": (
+        {
+            "nodes": [_node("a"), _node("b"), _node("c")],
+            "edges": [
+                {"source": "a", "target": "b"},
+                {"source": "b", "target": "c"},
+                {"source": "c", "target": "a"},
+            ],
+        },
+        "cycle: ",
+    ),
+    "missing_node": (
+        {"nodes": [_node("a")], "edges": [{"source": "a", "target": "ghost"}]},
+        "'ghost' names no node",
+    ),
     "duplicate": ({"nodes": [_node("a"), _node("a")], "edges": []}, "duplicate node id 'a'"),
-    "job_type": ({"nodes": [_node("a", jobType="linkis.cobol.cbl")], "edges": []}, "unknown jobType 'linkis.cobol.cbl'"),
-    "script": ({"nodes": [_node("a", jobContent={"script": "nowhere.sh"})], "edges": []}, "script 'nowhere.sh' not found"),
+    "job_type": (
+        {"nodes": [_node("a", jobType="linkis.cobol.cbl")], "edges": []},
+        "unknown jobType 'linkis.cobol.cbl'",
+    ),
+    "script": (
+        {"nodes": [_node("a", jobContent={"script": "nowhere.sh"})], "edges": []},
+        "script 'nowhere.sh' not found",
+    ),
 }
 
 
@@ -100,7 +125,9 @@ def test_bad_flow_exits_2_with_one_line_and_writes_nothing(case: str, tmp_path: 
     assert result.returncode == 2
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("flowexec: error: ") and expected in lines[0], result.stderr
+    assert len(lines) == 1 and lines[0].startswith("flowexec: error: ") and expected in lines[0], (
+        result.stderr
+    )
     assert not home.exists()
 
 

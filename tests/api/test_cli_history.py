@@ -36,12 +36,22 @@ def _free_port() -> int:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     home = tmp_path_factory.mktemp("serve")
     port = _free_port()
-    env = {**os.environ, "FLOWEXEC_HOME": str(home), "FLOWEXEC_TOKEN": TOKEN,
-           "FLOWEXEC_POLL_MIN": "0.1", "FLOWEXEC_POLL_MAX": "0.3"}
+    env = {
+        **os.environ,
+        "FLOWEXEC_HOME": str(home),
+        "FLOWEXEC_TOKEN": TOKEN,
+        "FLOWEXEC_POLL_MIN": "0.1",
+        "FLOWEXEC_POLL_MAX": "0.3",
+    }
     for name in ("FLOWEXEC_DATABASE_URL", "FLOWEXEC_BROKER_URL", "FLOWEXEC_LINKIS_URL"):
         env.pop(name, None)
-    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
@@ -62,8 +72,9 @@ def _post(served: dict[str, Any], path: str, body: Any) -> dict[str, Any]:
 
 
 def _status(served: dict[str, Any], exec_id: str, task_id: int) -> str:
-    reply = requests.get(f"{served['url']}{ENTRANCE}/{exec_id}/status", params={"taskID": task_id},
-                         headers=HEADERS, timeout=30)
+    reply = requests.get(
+        f"{served['url']}{ENTRANCE}/{exec_id}/status", params={"taskID": task_id}, headers=HEADERS, timeout=30
+    )
     assert reply.status_code == 200, reply.text
     return str(reply.json()["data"]["status"])
 
@@ -90,7 +101,8 @@ def test_serve_runs_a_flow_over_http(served: dict[str, Any]) -> None:
     assert history.returncode == 0, history.stderr
     rows = json.loads(history.stdout)
     assert [(r["taskID"], r["flowId"], r["status"], r["user"]) for r in rows] == [
-        (data["taskID"], 7, "Failed", "erin")]
+        (data["taskID"], 7, "Failed", "erin")
+    ]
     assert "Failed" in flowexec("history", "--flow-id", "7", home=served["home"]).stdout
     assert json.loads(flowexec("history", "--json", "--flow-id", "8", home=served["home"]).stdout) == []
 
@@ -98,7 +110,10 @@ def test_serve_runs_a_flow_over_http(served: dict[str, Any]) -> None:
     detail = json.loads(show.stdout)
     assert detail["taskID"] == data["taskID"]
     assert {n["id"]: n["status"] for n in detail["nodes"]} == {
-        "start": "Succeed", "broken": "Failed", "never": "Cancelled"}
+        "start": "Succeed",
+        "broken": "Failed",
+        "never": "Cancelled",
+    }
     assert "broken" in flowexec("show", str(data["taskID"]), home=served["home"]).stdout
 
     logs = flowexec("logs", data["execID"], "broken", home=served["home"])
@@ -122,7 +137,10 @@ def test_cli_kill_of_a_node_and_of_an_execution(served: dict[str, Any]) -> None:
     _wait(lambda: _status(served, data["execID"], data["taskID"]) == "Failed")
     detail = json.loads(flowexec("show", str(data["taskID"]), "--json", home=served["home"]).stdout)
     assert {n["id"]: n["status"] for n in detail["nodes"]} == {
-        "first": "Succeed", "slow": "Cancelled", "last": "Cancelled"}
+        "first": "Succeed",
+        "slow": "Cancelled",
+        "last": "Cancelled",
+    }
 
     again = _post(served, f"{ENTRANCE}/execute", dss_body(8, "v000001"))["data"]
     result = flowexec("kill", str(again["taskID"]), home=served["home"])

@@ -26,8 +26,9 @@ def test_rerun_failed_after_a_failed_run_skips_what_succeeded(tmp_path: Path) ->
     again = flowexec("run", str(EXAMPLES / "failing.json"), "--json", "--rerun-failed", home=tmp_path)
     assert again.returncode == 1
     assert _states(again.stdout) == {"start": "Skipped", "broken": "Failed", "never": "Cancelled"}
-    by_id = flowexec("run", str(EXAMPLES / "failing.json"), "--json", "--rerun-failed", str(task_id),
-                     home=tmp_path)
+    by_id = flowexec(
+        "run", str(EXAMPLES / "failing.json"), "--json", "--rerun-failed", str(task_id), home=tmp_path
+    )
     assert _states(by_id.stdout) == {"start": "Skipped", "broken": "Failed", "never": "Cancelled"}
 
 
@@ -35,14 +36,26 @@ def test_selected_from_and_to(tmp_path: Path) -> None:
     diamond = str(EXAMPLES / "diamond.json")
     selected = flowexec("run", diamond, "--json", "--selected", "extract_sh,join_end", home=tmp_path)
     assert selected.returncode == 0
-    assert _states(selected.stdout) == {"extract_sh": "Succeed", "agg_sh": "Skipped", "report_sh": "Skipped",
-                                        "join_end": "Succeed"}
+    assert _states(selected.stdout) == {
+        "extract_sh": "Succeed",
+        "agg_sh": "Skipped",
+        "report_sh": "Skipped",
+        "join_end": "Succeed",
+    }
     after = flowexec("run", diamond, "--json", "--from", "agg_sh", home=tmp_path)
-    assert _states(after.stdout) == {"extract_sh": "Skipped", "agg_sh": "Succeed", "report_sh": "Skipped",
-                                     "join_end": "Succeed"}
+    assert _states(after.stdout) == {
+        "extract_sh": "Skipped",
+        "agg_sh": "Succeed",
+        "report_sh": "Skipped",
+        "join_end": "Succeed",
+    }
     before = flowexec("run", diamond, "--json", "--to", "report_sh", home=tmp_path)
-    assert _states(before.stdout) == {"extract_sh": "Succeed", "agg_sh": "Skipped", "report_sh": "Succeed",
-                                      "join_end": "Skipped"}
+    assert _states(before.stdout) == {
+        "extract_sh": "Succeed",
+        "agg_sh": "Skipped",
+        "report_sh": "Succeed",
+        "join_end": "Skipped",
+    }
 
 
 def test_bad_strategy_arguments_exit_2_and_write_nothing(tmp_path: Path) -> None:
@@ -67,8 +80,9 @@ def test_bad_strategy_arguments_exit_2_and_write_nothing(tmp_path: Path) -> None
 
 
 def test_continue_policy_from_the_command_line(tmp_path: Path) -> None:
-    result = flowexec("run", str(EXAMPLES / "failing.json"), "--json", "--failure-policy", "continue",
-                      home=tmp_path)
+    result = flowexec(
+        "run", str(EXAMPLES / "failing.json"), "--json", "--failure-policy", "continue", home=tmp_path
+    )
     assert result.returncode == 1
     nodes = {n["id"]: n for n in json.loads(result.stdout)["nodes"]}
     assert nodes["never"]["status"] == "Skipped" and "upstream failed" in nodes["never"]["error"]

@@ -23,9 +23,15 @@ LISTS = ["succeedJobs", "runningJobs", "failedJobs", "pendingJobs", "skippedJobs
 
 def test_execute_replies_exactly_like_dss(client: Any) -> None:
     register(client, "diamond.json", 301, "v000007")
-    body = {"executeApplicationName": "flowexecution", "requestApplicationName": "flowexecution",
-            "runType": "json", "executionCode": "{\"flowId\":301,\"version\":\"v000007\"}", "params": {},
-            "labels": {"route": "dev"}, "source": {"projectName": "sales_dw", "flowName": "daily_load"}}
+    body = {
+        "executeApplicationName": "flowexecution",
+        "requestApplicationName": "flowexecution",
+        "runType": "json",
+        "executionCode": '{"flowId":301,"version":"v000007"}',
+        "params": {},
+        "labels": {"route": "dev"},
+        "source": {"projectName": "sales_dw", "flowName": "daily_load"},
+    }
     reply = client.post(f"{ENTRANCE}/execute", json=body, headers=headers())
     assert reply.status_code == 200
     assert list(reply.json) == ENVELOPE
@@ -34,7 +40,9 @@ def test_execute_replies_exactly_like_dss(client: Any) -> None:
     data = reply.json["data"]
     assert list(data) == ["execID", "taskID"]
     assert isinstance(data["taskID"], int)
-    assert re.fullmatch(r"exec_id013\d{3}flowexecution.+_flowexecution_" + str(data["taskID"]), data["execID"])
+    assert re.fullmatch(
+        r"exec_id013\d{3}flowexecution.+_flowexecution_" + str(data["taskID"]), data["execID"]
+    )
     assert wait_final(client, data["execID"], data["taskID"]) == "Succeed"
 
 
@@ -88,7 +96,9 @@ def test_rerun_failed_reruns_only_what_did_not_succeed(client: Any) -> None:
     assert wait_final(client, exec_id, task_id) == "Failed"
     failed = client.get(f"{ENTRANCE}/{exec_id}/execution?labels=dev", headers=headers()).json["data"]
     assert {j["nodeID"]: j["info"] for j in failed["failedJobs"]} == {
-        "broken": "node execute fail", "never": "node has cancelled"}
+        "broken": "node execute fail",
+        "never": "node has cancelled",
+    }
     exec2, task2 = execute(client, 304, isReExecute=True, isSelectedExecute=True, nodeID="start")
     assert wait_final(client, exec2, task2) == "Failed"
     data = client.get(f"{ENTRANCE}/{exec2}/execution?labels=dev", headers=headers()).json["data"]
@@ -103,37 +113,51 @@ def test_kill_cancels_the_flow(client: Any) -> None:
     wait_node(client, task_id, "slow", "Running")
     reply = client.get(f"{ENTRANCE}/{exec_id}/kill?taskID={task_id}&labels=dev", headers=headers())
     assert reply.status_code == 200
-    assert reply.json == {"method": f"/api/entrance/{exec_id}/kill", "status": 0,
-                          "message": "Successfully killed the job(成功kill了job)", "data": {"execID": exec_id}}
+    assert reply.json == {
+        "method": f"/api/entrance/{exec_id}/kill",
+        "status": 0,
+        "message": "Successfully killed the job(成功kill了job)",
+        "data": {"execID": exec_id},
+    }
     assert wait_final(client, exec_id, task_id) == "Cancelled"
     data = client.get(f"{ENTRANCE}/{exec_id}/execution?labels=dev", headers=headers()).json["data"]
     assert {j["nodeID"]: j["info"] for j in data["failedJobs"]} == {
-        "slow": "node has cancelled", "last": "node has cancelled"}
+        "slow": "node has cancelled",
+        "last": "node has cancelled",
+    }
 
 
 def test_flow_log_and_progress(client: Any) -> None:
     register(client, "diamond.json", 306)
     exec_id, task_id = execute(client, 306)
     wait_final(client, exec_id, task_id)
-    log = client.get(f"{ENTRANCE}/{exec_id}/log?fromLine=0&size=100&distinctLevel=true", headers=headers()).json
+    log = client.get(
+        f"{ENTRANCE}/{exec_id}/log?fromLine=0&size=100&distinctLevel=true", headers=headers()
+    ).json
     assert log["status"] == 0 and list(log["data"]) == ["log", "execID", "fromLine"]
     error, warn, info, every = log["data"]["log"]
     assert error == "" and warn == ""
     assert "node extract_sh execute success" in info and every.endswith("Job Succeed")
     assert log["data"]["fromLine"] == len(every.split("\n"))
-    plain = client.get(f"{ENTRANCE}/{exec_id}/log?fromLine=2&size=1&distinctLevel=false", headers=headers()).json
+    plain = client.get(
+        f"{ENTRANCE}/{exec_id}/log?fromLine=2&size=1&distinctLevel=false", headers=headers()
+    ).json
     assert plain["data"]["log"] == every.split("\n")[2] and plain["data"]["fromLine"] == 3
     progress = client.get(f"{ENTRANCE}/{exec_id}/progress", headers=headers()).json["data"]
     assert progress["progress"] == 1.0 and progress["execID"] == exec_id
-    assert progress["progressInfo"] == [{"id": exec_id, "succeedTasks": 4, "failedTasks": 0,
-                                         "runningTasks": 0, "totalTasks": 4}]
+    assert progress["progressInfo"] == [
+        {"id": exec_id, "succeedTasks": 4, "failedTasks": 0, "runningTasks": 0, "totalTasks": 4}
+    ]
 
 
 def test_unknown_exec_id_is_a_clean_not_found(client: Any) -> None:
-    for path in ("exec_id013006flowexecutionnohostflowexecution_alice_flowexecution_999999/status",
-                 "exec_id013006flowexecutionnohostflowexecution_alice_flowexecution_999999/kill",
-                 "exec_id013006flowexecutionnohostflowexecution_alice_flowexecution_999999/execution",
-                 "not-an-exec-id/status", f"exec_id_{2**70}/status"):
+    for path in (
+        "exec_id013006flowexecutionnohostflowexecution_alice_flowexecution_999999/status",
+        "exec_id013006flowexecutionnohostflowexecution_alice_flowexecution_999999/kill",
+        "exec_id013006flowexecutionnohostflowexecution_alice_flowexecution_999999/execution",
+        "not-an-exec-id/status",
+        f"exec_id_{2**70}/status",
+    ):
         reply = client.get(f"{ENTRANCE}/{path}", headers=headers())
         assert reply.status_code == 404, (path, reply.json)
         assert list(reply.json) == ENVELOPE and reply.json["status"] == 1

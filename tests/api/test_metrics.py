@@ -33,8 +33,9 @@ TERMINAL = {"Succeed", "Failed", "Cancelled", "Timeout"}
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The embedded stack (SQLite, in-process worker and beat, local gateway) on a home of its own."""
     home = tmp_path_factory.mktemp("metrics")
-    with embedded_stack({"home": str(home), "token": TOKEN, "poll_min": 0.05, "poll_max": 0.2,
-                         "reconcile_every": 0.5}) as running:
+    with embedded_stack(
+        {"home": str(home), "token": TOKEN, "poll_min": 0.05, "poll_max": 0.2, "reconcile_every": 0.5}
+    ) as running:
         yield running
 
 
@@ -53,8 +54,9 @@ def worker_value(name: str, **labels: str) -> float:
 @pytest.fixture(scope="module")
 def ran(stack: Any, client: Any) -> dict[str, Any]:
     """Run a flow that succeeds and one that fails through the DSS API; count Linkis calls meanwhile."""
-    before = {op: worker_value("flowexec_linkis_request_seconds_count", operation=op)
-              for op in ("submit", "status")}
+    before = {
+        op: worker_value("flowexec_linkis_request_seconds_count", operation=op) for op in ("submit", "status")
+    }
     register(client, "diamond.json", 7101)
     register(client, "failing.json", 7102)
     results = {}
@@ -74,9 +76,14 @@ def test_metrics_is_prometheus_text_without_auth(client: Any, ran: dict[str, Any
     assert reply.status_code == 200
     assert reply.mimetype == "text/plain"
     families = {f.name for f in text_string_to_metric_families(reply.get_data(as_text=True))}
-    assert {"flowexec_executions", "flowexec_nodes", "flowexec_node_queue_wait_seconds",
-            "flowexec_node_duration_seconds", "flowexec_linkis_request_seconds",
-            "flowexec_reconciler_actions"} <= families
+    assert {
+        "flowexec_executions",
+        "flowexec_nodes",
+        "flowexec_node_queue_wait_seconds",
+        "flowexec_node_duration_seconds",
+        "flowexec_linkis_request_seconds",
+        "flowexec_reconciler_actions",
+    } <= families
 
 
 def test_gauges_match_the_rows(stack: Any, client: Any, ran: dict[str, Any]) -> None:
@@ -98,7 +105,9 @@ def test_gauges_match_the_rows(stack: Any, client: Any, ran: dict[str, Any]) -> 
     assert ran_rows and got[("flowexec_node_duration_seconds_count", ())] == len(durations)
     assert got[("flowexec_node_duration_seconds_sum", ())] == pytest.approx(sum(durations))
     assert got[("flowexec_node_duration_seconds_bucket", (("le", "+Inf"),))] == len(durations)
-    assert got[("flowexec_node_duration_seconds_bucket", (("le", "1.0"),))] == sum(d <= 1.0 for d in durations)
+    assert got[("flowexec_node_duration_seconds_bucket", (("le", "1.0"),))] == sum(
+        d <= 1.0 for d in durations
+    )
     waits = [(r.started_at - r.queued_at).total_seconds() for r in ran_rows if r.queued_at is not None]
     assert got[("flowexec_node_queue_wait_seconds_count", ())] == len(waits)
     assert got[("flowexec_node_queue_wait_seconds_sum", ())] == pytest.approx(sum(waits))
@@ -113,8 +122,11 @@ def test_histograms_only_count_recent_nodes(stack: Any, client: Any, ran: dict[s
         db.session.commit()
         try:
             before = samples(client.get("/metrics").get_data(as_text=True))
-            total = db.session.scalar(db.select(db.func.count()).select_from(NodeRun)
-                                      .where(NodeRun.finished_at.is_not(None), NodeRun.started_at.is_not(None)))
+            total = db.session.scalar(
+                db.select(db.func.count())
+                .select_from(NodeRun)
+                .where(NodeRun.finished_at.is_not(None), NodeRun.started_at.is_not(None))
+            )
         finally:
             node.started_at, node.finished_at = saved
             db.session.commit()
@@ -123,8 +135,9 @@ def test_histograms_only_count_recent_nodes(stack: Any, client: Any, ran: dict[s
 
 def test_linkis_calls_were_counted(stack: Any, ran: dict[str, Any]) -> None:
     with stack.app.app_context():
-        submitted = db.session.scalar(db.select(db.func.count()).select_from(NodeRun)
-                                      .where(NodeRun.linkis_task_id.is_not(None)))
+        submitted = db.session.scalar(
+            db.select(db.func.count()).select_from(NodeRun).where(NodeRun.linkis_task_id.is_not(None))
+        )
         db.session.rollback()
     # one submit per attempt (no retries here), at least one status poll per submitted job
     assert ran["calls"]["submit"] == submitted > 0
@@ -156,7 +169,9 @@ def test_instrumented_client_times_calls_and_counts_errors_by_kind() -> None:
     assert client.url == "http://linkis"  # anything else passes through untouched
     for op in before:
         assert worker_value(count, operation=op) == before[op] + 1, op
-    assert worker_value("flowexec_linkis_errors_total", operation="kill", kind="LinkisUnavailable") == errors + 1
+    assert (
+        worker_value("flowexec_linkis_errors_total", operation="kill", kind="LinkisUnavailable") == errors + 1
+    )
     assert worker_value("flowexec_linkis_errors_total", operation="log", kind="ValueError") == 0
 
 

@@ -23,12 +23,18 @@ def test_register_is_idempotent_and_versions_are_listed(client: Any) -> None:
     from tests.conftest import EXAMPLES
 
     doc, scripts = read_flow(str(EXAMPLES / "diamond.json"))
-    again = client.post("/api/v1/flows", json={"flowId": 601, "version": "v000001", "flow": doc,
-                                               "scripts": scripts}, headers=headers())
+    again = client.post(
+        "/api/v1/flows",
+        json={"flowId": 601, "version": "v000001", "flow": doc, "scripts": scripts},
+        headers=headers(),
+    )
     assert again.status_code == 200 and again.json["data"]["created"] is False
     other = {**scripts, "scripts/extract.sh": "echo changed"}
-    clash = client.post("/api/v1/flows", json={"flowId": 601, "version": "v000001", "flow": doc,
-                                               "scripts": other}, headers=headers())
+    clash = client.post(
+        "/api/v1/flows",
+        json={"flowId": 601, "version": "v000001", "flow": doc, "scripts": other},
+        headers=headers(),
+    )
     assert clash.status_code == 400 and "other content" in clash.json["message"]
     versions = client.get("/api/v1/flows/601/versions", headers=headers()).json["data"]
     assert versions["flowId"] == 601
@@ -63,8 +69,20 @@ def test_history_filters_sorts_and_pages(client: Any) -> None:
     assert listed("flowId=602&since=2000-01-01T00:00:00&until=2999-01-01T00:00:00%2B08:00")["total"] == 2
     assert listed("flowId=602&since=2999-01-01T00:00:00")["total"] == 0
     row = by_flow["executions"][0]
-    assert set(row) == {"taskID", "execID", "flowId", "version", "strategy", "status", "progress", "user",
-                        "submitUser", "createdTime", "finishedTime", "durationSeconds"}
+    assert set(row) == {
+        "taskID",
+        "execID",
+        "flowId",
+        "version",
+        "strategy",
+        "status",
+        "progress",
+        "user",
+        "submitUser",
+        "createdTime",
+        "finishedTime",
+        "durationSeconds",
+    }
     assert row["status"] == "Succeed" and row["user"] == "alice" and row["durationSeconds"] >= 0
 
 
@@ -76,8 +94,10 @@ def test_detail_has_every_node(client: Any) -> None:
     assert data["taskID"] == task_id and data["execID"] == exec_id
     assert data["flowId"] == 604 and data["version"] == "v000001" and data["strategy"] == "execute"
     assert data["status"] == "Failed" and data["errCode"] and "broken" in data["errDesc"]
-    assert data["failurePolicy"] == "fail_fast" and data["source"] == {"projectName": "sales_dw",
-                                                                        "flowName": "daily_load"}
+    assert data["failurePolicy"] == "fail_fast" and data["source"] == {
+        "projectName": "sales_dw",
+        "flowName": "daily_load",
+    }
     nodes = {n["id"]: n for n in data["nodes"]}
     assert nodes["broken"]["status"] == "Failed" and nodes["broken"]["attempt"] == 1
     assert nodes["broken"]["linkisTaskID"] and nodes["broken"]["linkisExecID"]
@@ -95,8 +115,9 @@ def test_node_log_pages_by_line(client: Any) -> None:
     lines = whole["data"]["lines"]
     assert any("ERROR table not found" in line for line in lines)
     assert whole["data"]["fromLine"] == 1 and whole["data"]["nextLine"] == len(lines) + 1
-    second = client.get(f"/api/v1/executions/{task_id}/nodes/broken/log?fromLine=2&size=1",
-                        headers=headers()).json["data"]
+    second = client.get(
+        f"/api/v1/executions/{task_id}/nodes/broken/log?fromLine=2&size=1", headers=headers()
+    ).json["data"]
     assert second["lines"] == lines[1:2] and second["nextLine"] == 3
     never = client.get(f"/api/v1/executions/{task_id}/nodes/never/log", headers=headers()).json["data"]
     assert never["lines"] == [] and never["nextLine"] == 1
@@ -111,8 +132,10 @@ def test_kill_one_node_then_the_flow(client: Any) -> None:
     reply = client.post(f"/api/v1/executions/{task_id}/nodes/slow/kill", headers=headers())
     assert reply.status_code == 200 and reply.json["data"]["nodeID"] == "slow"
     assert wait_final(client, exec_id, task_id) == "Failed"  # fail fast: a cancelled node fails the flow
-    nodes = {n["id"]: n["status"] for n in
-             client.get(f"/api/v1/executions/{task_id}", headers=headers()).json["data"]["nodes"]}
+    nodes = {
+        n["id"]: n["status"]
+        for n in client.get(f"/api/v1/executions/{task_id}", headers=headers()).json["data"]["nodes"]
+    }
     assert nodes == {"first": "Succeed", "slow": "Cancelled", "last": "Cancelled"}
     assert client.post(f"/api/v1/executions/{task_id}/nodes/zz/kill", headers=headers()).status_code == 404
 
@@ -134,7 +157,10 @@ def test_graph_is_svg_coloured_by_state(client: Any) -> None:
     assert root.tag == f"{SVG}svg"
     groups = {g.get("data-key"): g for g in root.iter(f"{SVG}g") if g.get("class") == "node"}
     assert {k: g.get("data-state") for k, g in groups.items()} == {
-        "start": "Succeed", "broken": "Failed", "never": "Cancelled"}
+        "start": "Succeed",
+        "broken": "Failed",
+        "never": "Cancelled",
+    }
     fills = {k: g.find(f"{SVG}rect").get("fill") for k, g in groups.items()}  # type: ignore[union-attr]
     assert len(set(fills.values())) == 3
     ys = {k: float(g.find(f"{SVG}rect").get("y")) for k, g in groups.items()}  # type: ignore[union-attr,arg-type]

@@ -58,9 +58,10 @@ def api_schema(stack: Any, client: Any) -> Any:
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
-@pytest.mark.parametrize(("mode", "real_ids"), [(GenerationMode.POSITIVE, False),
-                                               (GenerationMode.POSITIVE, True),
-                                               (GenerationMode.NEGATIVE, False)])
+@pytest.mark.parametrize(
+    ("mode", "real_ids"),
+    [(GenerationMode.POSITIVE, False), (GenerationMode.POSITIVE, True), (GenerationMode.NEGATIVE, False)],
+)
 def test_no_server_error_and_replies_conform(api_schema: Any, mode: GenerationMode, real_ids: bool) -> None:
     """Every operation, generated data of both kinds (and once on a real execution's ids), bounded."""
     schema, ids = api_schema
@@ -75,10 +76,14 @@ def test_no_server_error_and_replies_conform(api_schema: Any, mode: GenerationMo
         fixed = {k: v for k, v in ids.items() if k in names} if real_ids else None
 
         @given(case=operation.as_strategy(generation_mode=mode, headers=headers(), path_parameters=fixed))
-        @settings(max_examples=EXAMPLES, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.explicit, Phase.generate],
+        )
         def check(case: Any) -> None:
             case.call_and_validate(checks=CHECKS)
 
         check()
-

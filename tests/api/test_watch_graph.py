@@ -39,8 +39,11 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _rows(text: str) -> list[list[str]]:
-    return [[cell.strip() for cell in line.strip("│").split("│")] for line in text.splitlines()
-            if line.startswith("│")]
+    return [
+        [cell.strip() for cell in line.strip("│").split("│")]
+        for line in text.splitlines()
+        if line.startswith("│")
+    ]
 
 
 def test_watch_once_prints_one_snapshot_grouped_by_depth(home: Path) -> None:
@@ -97,14 +100,23 @@ def test_progress_table_orders_by_depth_and_colours_states() -> None:
     at = datetime(2026, 1, 1, 8, 0, 0)
 
     def row(key: str, state: str, children: list[str], seconds: float | None = None) -> Any:
-        return SimpleNamespace(node_key=key, title=key.upper(), state=state, children=json.dumps(children),
-                               attempt=1 if seconds is not None else 0,
-                               started_at=at if seconds is not None else None,
-                               finished_at=at + timedelta(seconds=seconds) if seconds else None)
+        return SimpleNamespace(
+            node_key=key,
+            title=key.upper(),
+            state=state,
+            children=json.dumps(children),
+            attempt=1 if seconds is not None else 0,
+            started_at=at if seconds is not None else None,
+            finished_at=at + timedelta(seconds=seconds) if seconds else None,
+        )
 
     # given in reverse order: the table still starts from the root (within a depth, rows keep their order)
-    nodes = [row("d", "Pending", []), row("c", "Running", ["d"], 0), row("b", "Failed", ["d"], 2.5),
-             row("a", "Succeed", ["b", "c"], 1.25)]
+    nodes = [
+        row("d", "Pending", []),
+        row("c", "Running", ["d"], 0),
+        row("b", "Failed", ["d"], 2.5),
+        row("a", "Succeed", ["b", "c"], 1.25),
+    ]
     task = SimpleNamespace(id=7, um_user="alice", status="Running", progress=0.5)
     console = Console(file=io.StringIO(), width=100, color_system="truecolor", force_terminal=True)
     console.print(progress_table(task, nodes))

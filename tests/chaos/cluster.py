@@ -25,8 +25,20 @@ from flowexec.state import RunState
 from workers import dispatch
 
 MARIADB_START = ["start-stop-daemon", "--start", "--oknodo", "--background", "--exec", "/usr/sbin/mariadbd"]
-REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379",
-               "--save", "", "--appendonly", "no"]
+REDIS_START = [
+    "redis-server",
+    "--daemonize",
+    "yes",
+    "--bind",
+    "127.0.0.1",
+    "-::1",
+    "--port",
+    "6379",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+]
 
 
 def answers(port: int) -> bool:
@@ -53,8 +65,15 @@ def random_flow(size: int, seed: int) -> dict[str, Any]:
     for j in range(1, size):
         for i in rng.sample(range(j), k=min(j, rng.randint(1, 2))):
             edges.append({"source": keys[i], "target": keys[j]})
-    nodes = [{"id": k, "title": k, "jobType": "linkis.shell.sh",
-              "jobContent": {"code": f"sleep 0.{rng.randint(0, 3)}; echo {k}"}} for k in keys]
+    nodes = [
+        {
+            "id": k,
+            "title": k,
+            "jobType": "linkis.shell.sh",
+            "jobContent": {"code": f"sleep 0.{rng.randint(0, 3)}; echo {k}"},
+        }
+        for k in keys
+    ]
     return {"nodes": nodes, "edges": edges, "props": []}
 
 
@@ -69,15 +88,36 @@ class Cluster:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     beat: subprocess.Popen[bytes] | None = None
 
-    def start_worker(self, queues: str = "flowexec.control,flowexec.nodes,flowexec.poll",
-                     concurrency: int = 6) -> subprocess.Popen[bytes]:
+    def start_worker(
+        self, queues: str = "flowexec.control,flowexec.nodes,flowexec.poll", concurrency: int = 6
+    ) -> subprocess.Popen[bytes]:
         name = f"w-{uuid.uuid4().hex[:6]}"
         log = open(self.home / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers.worker", "worker", "-P", "threads",
-             "-c", str(concurrency), "-Q", queues, "--without-heartbeat", "--without-mingle",
-             "--without-gossip", "-n", f"{name}@localhost", "--loglevel", "INFO"],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.worker",
+                "worker",
+                "-P",
+                "threads",
+                "-c",
+                str(concurrency),
+                "-Q",
+                queues,
+                "--without-heartbeat",
+                "--without-mingle",
+                "--without-gossip",
+                "-n",
+                f"{name}@localhost",
+                "--loglevel",
+                "INFO",
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         log.close()
         path = self.home / f"{name}.log"
@@ -89,9 +129,21 @@ class Cluster:
     def start_beat(self) -> None:
         log = open(self.home / "beat.log", "wb")  # noqa: SIM115
         self.beat = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers.worker", "beat", "--loglevel", "INFO",
-             "-s", str(self.home / "beat-schedule")],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.worker",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "-s",
+                str(self.home / "beat-schedule"),
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         log.close()
 
@@ -113,9 +165,13 @@ class Cluster:
     # -- the gateway's test controls --
 
     def control(self, verb: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        reply = requests.request(verb, f"{self.gateway.url}/api/rest_j/v1/flowexec-test/{path}",
-                                 json=body, headers={"Token-Code": "LINKIS-AUTH", "Token-User": "hadoop"},
-                                 timeout=10)
+        reply = requests.request(
+            verb,
+            f"{self.gateway.url}/api/rest_j/v1/flowexec-test/{path}",
+            json=body,
+            headers={"Token-Code": "LINKIS-AUTH", "Token-User": "hadoop"},
+            timeout=10,
+        )
         reply.raise_for_status()
         return reply.json()["data"]
 
@@ -129,7 +185,8 @@ class Cluster:
             ref = service.register_flow(doc, {}, flow_id=flow_id)
             submitted, actions = service.submit_execution(
                 service.ExecutionRequest(flow_id=flow_id, version=ref.version, user="hadoop", **request),
-                self.app.extensions["flowexec"].settings)
+                self.app.extensions["flowexec"].settings,
+            )
             dispatch.send(actions)
         return submitted.task_id
 
@@ -144,8 +201,12 @@ class Cluster:
         def done() -> bool:
             try:
                 with engine.connect() as conn:
-                    rows = conn.execute(sa.text("SELECT id, status FROM dss_workflow_task WHERE id IN :ids")
-                                        .bindparams(sa.bindparam("ids", expanding=True)), {"ids": task_ids})
+                    rows = conn.execute(
+                        sa.text("SELECT id, status FROM dss_workflow_task WHERE id IN :ids").bindparams(
+                            sa.bindparam("ids", expanding=True)
+                        ),
+                        {"ids": task_ids},
+                    )
                     statuses.update({r.id: r.status for r in rows})
             except sa.exc.OperationalError:
                 return False
@@ -166,8 +227,14 @@ class Cluster:
             engine.dispose()
 
 
-def open_cluster(database: str, redis_url: str, redis_db: int, home: Path,
-                 settings: dict[str, Any] | None = None, faults: bool = False) -> Cluster:
+def open_cluster(
+    database: str,
+    redis_url: str,
+    redis_db: int,
+    home: Path,
+    settings: dict[str, Any] | None = None,
+    faults: bool = False,
+) -> Cluster:
     """A gateway on a thread, and an API app and worker environment on these services.
 
     ``settings`` are flowexec settings for both the app and the worker processes.
@@ -181,8 +248,9 @@ def open_cluster(database: str, redis_url: str, redis_db: int, home: Path,
     env = chaos_env(database, broker, gateway.url, home)
     for name, value in (settings or {}).items():
         env[f"FLOWEXEC_{name.upper()}"] = ",".join(f"{k}={v}" for k, v in value.items())
-    app = create_app({"database_url": database, "broker_url": broker, "linkis_url": gateway.url,
-                      **(settings or {})})
+    app = create_app(
+        {"database_url": database, "broker_url": broker, "linkis_url": gateway.url, **(settings or {})}
+    )
     return Cluster(home=home, env=env, app=app, gateway=gateway)
 
 
@@ -221,7 +289,13 @@ def restart_redis() -> None:
 def chaos_env(mysql: str, redis_url: str, linkis: str, home: Path) -> dict[str, str]:
     return {
         **os.environ,
-        "FLOWEXEC_DATABASE_URL": mysql, "FLOWEXEC_BROKER_URL": redis_url, "FLOWEXEC_LINKIS_URL": linkis,
-        "FLOWEXEC_POLL_MIN": "0.1", "FLOWEXEC_POLL_MAX": "0.5", "FLOWEXEC_RECONCILE_EVERY": "0.5",
-        "FLOWEXEC_QUEUED_GRACE": "3", "FLOWEXEC_SUBMIT_GRACE": "5", "FLOWEXEC_HOME": str(home),
+        "FLOWEXEC_DATABASE_URL": mysql,
+        "FLOWEXEC_BROKER_URL": redis_url,
+        "FLOWEXEC_LINKIS_URL": linkis,
+        "FLOWEXEC_POLL_MIN": "0.1",
+        "FLOWEXEC_POLL_MAX": "0.5",
+        "FLOWEXEC_RECONCILE_EVERY": "0.5",
+        "FLOWEXEC_QUEUED_GRACE": "3",
+        "FLOWEXEC_SUBMIT_GRACE": "5",
+        "FLOWEXEC_HOME": str(home),
     }

@@ -55,8 +55,13 @@ def clean(cluster: Cluster, chaos_mysql: str) -> None:
     cluster.control("POST", "reset")
 
 
-def check(cluster: Cluster, task_ids: list[int], statuses: dict[int, str], submits_before: int,
-          cancelled: set[int] = frozenset()) -> None:  # type: ignore[assignment]
+def check(
+    cluster: Cluster,
+    task_ids: list[int],
+    statuses: dict[int, str],
+    submits_before: int,
+    cancelled: set[int] = frozenset(),
+) -> None:  # type: ignore[assignment]
     """Exact node states, one submit per attempt, seed tables consistent with the node rows,
     and every worker process still alive: a fault delays a flow, it does not take workers down."""
     assert all(worker.poll() is None for worker in cluster.workers), "a worker process exited"
@@ -89,7 +94,9 @@ def start_flows(cluster: Cluster, count: int) -> list[int]:
 
 def settled_share(cluster: Cluster, task_ids: list[int]) -> float:
     rows = cluster.rows("SELECT state FROM flowexec_node_run")
-    return sum(1 for r in rows if r.state in {"Succeed", "Failed", "Cancelled", "Skipped"}) / (NODES * len(task_ids))
+    return sum(1 for r in rows if r.state in {"Succeed", "Failed", "Cancelled", "Skipped"}) / (
+        NODES * len(task_ids)
+    )
 
 
 def test_worker_killed_mid_flow_then_replaced(cluster: Cluster) -> None:
@@ -125,9 +132,12 @@ def test_mariadb_restarted_mid_flow(cluster: Cluster) -> None:
 def test_gateway_errors_and_hangs_for_a_while(cluster: Cluster) -> None:
     before = cluster.submits()
     cluster.control("POST", "faults", {"method": "GET", "path": "/status", "action": "http_500", "times": 40})
-    cluster.control("POST", "faults", {"method": "GET", "path": "/jobhistory/", "action": "http_503", "times": 10})
-    cluster.control("POST", "faults", {"method": "GET", "path": "/status", "action": "slow", "seconds": 3,
-                                       "times": 4})
+    cluster.control(
+        "POST", "faults", {"method": "GET", "path": "/jobhistory/", "action": "http_503", "times": 10}
+    )
+    cluster.control(
+        "POST", "faults", {"method": "GET", "path": "/status", "action": "slow", "seconds": 3, "times": 4}
+    )
     tasks = start_flows(cluster, 2)
     statuses = cluster.wait_all(tasks, 240)
     check(cluster, tasks, statuses, before)
@@ -157,7 +167,7 @@ def test_kills_at_random_moments(cluster: Cluster) -> None:
     check(cluster, tasks, statuses, before, cancelled=set(victims))
     for victim in victims:
         if statuses[victim] == "Cancelled":
-            running = cluster.rows("SELECT * FROM flowexec_node_run WHERE task_id=:t AND state='Running'", t=victim)
+            running = cluster.rows(
+                "SELECT * FROM flowexec_node_run WHERE task_id=:t AND state='Running'", t=victim
+            )
             assert running == []
-
-

@@ -50,9 +50,7 @@ def test_defaults_match_design():
     assert s.gateway_users == {"hadoop": "hadoop"}
     assert s.gateway_tokens == {"LINKIS-AUTH": "*"}
     assert s.embedded is True
-    assert s.sqlalchemy_url == "sqlite:///" + os.path.abspath(
-        os.path.join("./.flowexec", "flowexec.db")
-    )
+    assert s.sqlalchemy_url == "sqlite:///" + os.path.abspath(os.path.join("./.flowexec", "flowexec.db"))
 
 
 def test_default_token_is_random():
@@ -261,9 +259,7 @@ def test_embedded(broker, embedded):
 
 
 def test_sqlalchemy_url():
-    assert (
-        Settings(database_url="mysql+pymysql://u@h/db").sqlalchemy_url == "mysql+pymysql://u@h/db"
-    )
+    assert Settings(database_url="mysql+pymysql://u@h/db").sqlalchemy_url == "mysql+pymysql://u@h/db"
     assert Settings(home="/srv/fx").sqlalchemy_url == "sqlite:////srv/fx/flowexec.db"
 
 

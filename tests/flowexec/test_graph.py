@@ -412,9 +412,7 @@ def test_empty_script_is_invalid(text):
     assert "'e.sh'" in info.value.message and "empty" in info.value.message
 
 
-@pytest.mark.parametrize(
-    "content", [None, {}, {"code": ""}, {"code": "  "}, {"script": ""}, {"code": 5}]
-)
+@pytest.mark.parametrize("content", [None, {}, {"code": ""}, {"code": "  "}, {"script": ""}, {"code": 5}])
 def test_node_without_code_is_invalid(content):
     raw = {"id": "a", "jobType": "linkis.shell.sh"}
     if content is not None:
@@ -450,9 +448,7 @@ def test_flow_that_is_not_an_object(bad):
         graph.parse_flow(bad)
 
 
-@pytest.mark.parametrize(
-    "bad", [{}, {"nodes": []}, {"nodes": None}, {"nodes": {"a": {}}}, {"edges": []}]
-)
+@pytest.mark.parametrize("bad", [{}, {"nodes": []}, {"nodes": None}, {"nodes": {"a": {}}}, {"edges": []}])
 def test_flow_without_nodes(bad):
     with pytest.raises(InvalidFlow, match="no nodes"):
         graph.parse_flow(bad)

@@ -11,12 +11,26 @@ from flowexec.store.models import WorkflowTask
 
 
 def _spec(settings: Settings, engine: str = "spark") -> object:
-    node = NodeRun(id=7, title="agg_sql", attempt=0, spec=json.dumps({
-        "engine": engine, "runType": "sql", "code": "select '${run_date}'", "title": "agg_sql",
-        "variables": {"run_date": "20250301"}, "configuration": {"startup": {"spark.executor.memory": "2g"}},
-    }))
-    task = WorkflowTask(um_user="alice", params=json.dumps({"labels": {"route": "prod"}}),
-                        script_path=json.dumps({"projectName": "sales"}))
+    node = NodeRun(
+        id=7,
+        title="agg_sql",
+        attempt=0,
+        spec=json.dumps(
+            {
+                "engine": engine,
+                "runType": "sql",
+                "code": "select '${run_date}'",
+                "title": "agg_sql",
+                "variables": {"run_date": "20250301"},
+                "configuration": {"startup": {"spark.executor.memory": "2g"}},
+            }
+        ),
+    )
+    task = WorkflowTask(
+        um_user="alice",
+        params=json.dumps({"labels": {"route": "prod"}}),
+        script_path=json.dumps({"projectName": "sales"}),
+    )
     return job_spec(node, task, settings)
 
 

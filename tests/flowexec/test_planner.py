@@ -157,11 +157,7 @@ def dag_flows(draw, max_nodes=25):
     n = draw(st.integers(1, max_nodes), label="n")
     keys = [f"N{i}x" for i in range(n)]
     pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
-    edges = (
-        sorted(draw(st.sets(st.sampled_from(pairs), max_size=3 * n), label="edges"))
-        if pairs
-        else []
-    )
+    edges = sorted(draw(st.sets(st.sampled_from(pairs), max_size=3 * n), label="edges")) if pairs else []
     named = [(keys[a], keys[b]) for a, b in edges]
     listed = draw(st.permutations(keys), label="listed")
     return keys, named, listed
@@ -280,9 +276,7 @@ def test_poll_countdown_starts_at_poll_min_and_grows():
     assert isinstance(planner.poll_countdown(0, 1, 5), float)
 
 
-@pytest.mark.parametrize(
-    ("poll_min", "poll_max"), [(0.5, 5.0), (0.1, 0.1), (1.0, 60.0), (2.0, 3.0)]
-)
+@pytest.mark.parametrize(("poll_min", "poll_max"), [(0.5, 5.0), (0.1, 0.1), (1.0, 60.0), (2.0, 3.0)])
 def test_poll_countdown_is_monotonic_and_capped(poll_min, poll_max):
     values = [planner.poll_countdown(i, poll_min, poll_max) for i in range(200)]
     assert values[0] == poll_min
@@ -318,14 +312,9 @@ def test_run_outcome(states, cancel, outcome):
 
 def test_failure_text():
     assert planner.failure_text([], cancelled=True) == "This Flow killed by user"
-    assert (
-        planner.failure_text([("x", "Failed", "boom")], cancelled=True)
-        == "This Flow killed by user"
-    )
+    assert planner.failure_text([("x", "Failed", "boom")], cancelled=True) == "This Flow killed by user"
     assert planner.failure_text([], cancelled=False) == "flow failed"
-    text = planner.failure_text(
-        [("agg", "Failed", "exit 1"), ("load", "Timeout", None)], cancelled=False
-    )
+    text = planner.failure_text([("agg", "Failed", "exit 1"), ("load", "Timeout", None)], cancelled=False)
     assert text == "failed nodes: agg Failed: exit 1; load Timeout"
 
 
@@ -401,9 +390,7 @@ def test_move_in_lists_along_a_legal_node_life():
         lists = planner.move_in_lists(lists, "a", old, state.transition(old, new))
         states["a"] = new
         assert as_sets(lists) == as_sets(planner.info_lists(states))
-    assert (
-        lists["failed_jobs"] == "a" and lists["pending_jobs"] == "b" and lists["running_jobs"] == ""
-    )
+    assert lists["failed_jobs"] == "a" and lists["pending_jobs"] == "b" and lists["running_jobs"] == ""
 
 
 # --- variables -------------------------------------------------------------------------------
@@ -448,9 +435,7 @@ def test_explicit_run_date_is_kept():
     assert_derived(out, "20250101", hours)
 
 
-@pytest.mark.parametrize(
-    "bad", ["2025-03-01", "yesterday", "20251301", "20250230", "${run_date}", ""]
-)
+@pytest.mark.parametrize("bad", ["2025-03-01", "yesterday", "20251301", "20250230", "${run_date}", ""])
 def test_unparsable_run_date_falls_back_to_yesterday(bad):
     out, hours = call_flow_variables({"run_date": bad}, {}, date(2025, 3, 10))
     assert out["run_date"] == "20250309"

@@ -28,9 +28,16 @@ LIST_STATES = {
 }
 
 
-def node(key: str, code: str = "echo {key}", job_type: str = "linkis.shell.sh", **special: str) -> dict[str, Any]:
-    return {"id": key, "title": key, "jobType": job_type, "jobContent": {"code": code.format(key=key)},
-            "params": {"configuration": {"startup": {}, "runtime": {}, "special": dict(special)}}}
+def node(
+    key: str, code: str = "echo {key}", job_type: str = "linkis.shell.sh", **special: str
+) -> dict[str, Any]:
+    return {
+        "id": key,
+        "title": key,
+        "jobType": job_type,
+        "jobContent": {"code": code.format(key=key)},
+        "params": {"configuration": {"startup": {}, "runtime": {}, "special": dict(special)}},
+    }
 
 
 def flow(nodes: Iterable[dict[str, Any]], edges: Iterable[tuple[str, str]]) -> dict[str, Any]:
@@ -64,9 +71,17 @@ def execute(
     with app.app_context():
         ref = service.register_flow(doc, {}, flow_id=flow_id)
         submitted, actions = service.submit_execution(
-            service.ExecutionRequest(flow_id=flow_id, version=ref.version, user="hadoop", strategy=strategy,
-                                     node_ids=frozenset(ids), failure_policy=policy,
-                                     variables=variables or {}, limits=limits, rerun_of=rerun_of),
+            service.ExecutionRequest(
+                flow_id=flow_id,
+                version=ref.version,
+                user="hadoop",
+                strategy=strategy,
+                node_ids=frozenset(ids),
+                failure_policy=policy,
+                variables=variables or {},
+                limits=limits,
+                rerun_of=rerun_of,
+            ),
             app.extensions["flowexec"].settings,
         )
         dispatch.send(actions)
@@ -76,16 +91,26 @@ def execute(
             if RunState(task.status) in RUN_TERMINAL:
                 break
             if time.monotonic() > deadline:
-                raise AssertionError(f"task {task.id} still {task.status}: "
-                                     + ", ".join(f"{n.node_key}={n.state}" for n in nodes))
+                raise AssertionError(
+                    f"task {task.id} still {task.status}: "
+                    + ", ".join(f"{n.node_key}={n.state}" for n in nodes)
+                )
             time.sleep(0.05)
         info = db.session.execute(
-            select(WorkflowExecuteInfo).where(WorkflowExecuteInfo.flow_id == flow_id)
-            .order_by(WorkflowExecuteInfo.id.desc()).limit(1)
+            select(WorkflowExecuteInfo)
+            .where(WorkflowExecuteInfo.flow_id == flow_id)
+            .order_by(WorkflowExecuteInfo.id.desc())
+            .limit(1)
         ).scalar_one()
         db.session.commit()  # keeps the loaded rows readable (expire_on_commit is off)
-    return Outcome(task.id, task.status, {n.node_key: n.state for n in nodes}, {n.node_key: n for n in nodes},
-                   info, task.err_desc)
+    return Outcome(
+        task.id,
+        task.status,
+        {n.node_key: n.state for n in nodes},
+        {n.node_key: n for n in nodes},
+        info,
+        task.err_desc,
+    )
 
 
 def running_ancestors(doc: Mapping[str, Any], key: str, ran: set[str]) -> set[str]:

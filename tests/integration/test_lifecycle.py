@@ -37,8 +37,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     home = tmp_path_factory.mktemp("lifecycle")
     server = serve_gateway(create_gateway(home / "gateway", faults_enabled=True), "127.0.0.1", 0)
     try:
-        with embedded_stack({"home": str(home), "linkis_url": server.url, "poll_min": 0.05, "poll_max": 0.2,
-                             "reconcile_every": 0.3, "queued_grace": 1.0}) as running:
+        with embedded_stack(
+            {
+                "home": str(home),
+                "linkis_url": server.url,
+                "poll_min": 0.05,
+                "poll_max": 0.2,
+                "reconcile_every": 0.3,
+                "queued_grace": 1.0,
+            }
+        ) as running:
             running.linkis = LinkisClient(server.url, user="hadoop")
             yield running
     finally:
@@ -58,8 +66,14 @@ def linkis_state(stack: Any, row: Any, wanted: str, seconds: float = 15) -> str:
 def test_a_failed_attempt_is_retried_and_can_succeed(stack: Any, tmp_path: Path) -> None:
     marker = tmp_path / "attempted"
     code = f"if [ -f {marker} ]; then echo second; else touch {marker}; echo first >&2; exit 1; fi"
-    doc = flow([node("a"), node("flaky", code=code, **{"flowexec.retries": "2", "flowexec.retryDelay": "0.2"}),
-                node("z")], [("a", "flaky"), ("flaky", "z")])
+    doc = flow(
+        [
+            node("a"),
+            node("flaky", code=code, **{"flowexec.retries": "2", "flowexec.retryDelay": "0.2"}),
+            node("z"),
+        ],
+        [("a", "flaky"), ("flaky", "z")],
+    )
     out = execute(stack, doc, next(_ids))
     assert out.status == "Succeed", out.states
     assert out.rows["flaky"].attempt == 2 and out.rows["flaky"].retries_left == 1
@@ -75,7 +89,9 @@ def test_retries_run_out_and_the_node_fails(stack: Any) -> None:
 
 
 def test_timeout_kills_the_job_and_ends_the_node_timeout(stack: Any) -> None:
-    doc = flow([node("slow", code="sleep 60", **{"flowexec.timeout": "1"}), node("after")], [("slow", "after")])
+    doc = flow(
+        [node("slow", code="sleep 60", **{"flowexec.timeout": "1"}), node("after")], [("slow", "after")]
+    )
     started = time.monotonic()
     out = execute(stack, doc, next(_ids), timeout=30)
     assert time.monotonic() - started < 20
@@ -85,8 +101,10 @@ def test_timeout_kills_the_job_and_ends_the_node_timeout(stack: Any) -> None:
 
 
 def test_fail_fast_kill_reaches_the_gateway(stack: Any) -> None:
-    doc = flow([node("a"), node("b", code="sleep 0.5; exit 1"), node("c", code="sleep 60"), node("d")],
-               [("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")])
+    doc = flow(
+        [node("a"), node("b", code="sleep 0.5; exit 1"), node("c", code="sleep 60"), node("d")],
+        [("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")],
+    )
     out = execute(stack, doc, next(_ids), timeout=30)
     assert out.states == {"a": "Succeed", "b": "Failed", "c": "Cancelled", "d": "Cancelled"}
     assert out.rows["c"].linkis_task_id is not None
@@ -99,7 +117,8 @@ def _start(stack: Any, doc: dict[str, Any], send: bool = True) -> int:
         ref = service.register_flow(doc, {}, flow_id=flow_id)
         submitted, actions = service.submit_execution(
             service.ExecutionRequest(flow_id=flow_id, version=ref.version, user="hadoop"),
-            stack.app.extensions["flowexec"].settings)
+            stack.app.extensions["flowexec"].settings,
+        )
         if send:
             dispatch.send(actions)
     return submitted.task_id
@@ -111,7 +130,7 @@ def _wait(stack: Any, task_id: int, check: Any = None, seconds: float = 30) -> t
         with stack.app.app_context():
             task, _, nodes = service.execution_nodes(task_id)
         rows = {n.node_key: n for n in nodes}
-        if (check(task, rows) if check else RunState(task.status) in RUN_TERMINAL):
+        if check(task, rows) if check else RunState(task.status) in RUN_TERMINAL:
             return task, rows
         assert time.monotonic() < deadline, f"{task.status} {[(k, r.state) for k, r in rows.items()]}"
         time.sleep(0.05)
@@ -129,20 +148,28 @@ def test_kill_a_flow_cancels_its_running_job_in_linkis(stack: Any) -> None:
 
 
 def test_kill_one_node_under_continue_skips_its_descendants(stack: Any) -> None:
-    doc = flow([node("long", code="sleep 60"), node("child"), node("free", code="sleep 1")],
-               [("long", "child")])
+    doc = flow(
+        [node("long", code="sleep 60"), node("child"), node("free", code="sleep 1")], [("long", "child")]
+    )
     with stack.app.app_context():
         flow_id = next(_ids)
         ref = service.register_flow(doc, {}, flow_id=flow_id)
         submitted, actions = service.submit_execution(
-            service.ExecutionRequest(flow_id=flow_id, version=ref.version, user="hadoop", failure_policy="continue"),
-            stack.app.extensions["flowexec"].settings)
+            service.ExecutionRequest(
+                flow_id=flow_id, version=ref.version, user="hadoop", failure_policy="continue"
+            ),
+            stack.app.extensions["flowexec"].settings,
+        )
         dispatch.send(actions)
     _wait(stack, submitted.task_id, lambda t, rows: rows["long"].state == "Running")
     with stack.app.app_context():
         dispatch.send(service.cancel_node(submitted.task_id, "long"))
     task, rows = _wait(stack, submitted.task_id)
-    assert {k: r.state for k, r in rows.items()} == {"long": "Cancelled", "child": "Skipped", "free": "Succeed"}
+    assert {k: r.state for k, r in rows.items()} == {
+        "long": "Cancelled",
+        "child": "Skipped",
+        "free": "Succeed",
+    }
     assert linkis_state(stack, rows["long"], "Cancelled") == "Cancelled"
 
 
@@ -157,8 +184,11 @@ def test_reconciler_redispatches_nodes_whose_message_was_lost(stack: Any) -> Non
 def test_a_crashed_node_task_records_the_node_failed(stack: Any) -> None:
     task_id = _start(stack, flow([node("a"), node("b")], [("a", "b")]), send=False)
     with stack.app.app_context():
-        db.session.execute(update(NodeRun).where(NodeRun.task_id == task_id, NodeRun.node_key == "a")
-                           .values(spec="{not json"))
+        db.session.execute(
+            update(NodeRun)
+            .where(NodeRun.task_id == task_id, NodeRun.node_key == "a")
+            .values(spec="{not json")
+        )
         db.session.commit()
         ids = [r.id for r in service.execution_nodes(task_id)[2] if r.node_key == "a"]
         stack.app.extensions["celery"].tasks["flowexec.run_node"].apply_async((ids[0],))
@@ -180,8 +210,12 @@ def test_variables_reach_the_job(stack: Any) -> None:
 def _fault(stack: Any, rule: dict[str, Any]) -> None:
     import requests
 
-    reply = requests.post(f"{stack.linkis.base_url}/api/rest_j/v1/flowexec-test/faults", json=rule,
-                          headers={"Token-Code": "LINKIS-AUTH", "Token-User": "hadoop"}, timeout=10)
+    reply = requests.post(
+        f"{stack.linkis.base_url}/api/rest_j/v1/flowexec-test/faults",
+        json=rule,
+        headers={"Token-Code": "LINKIS-AUTH", "Token-User": "hadoop"},
+        timeout=10,
+    )
     reply.raise_for_status()
 
 
@@ -205,8 +239,11 @@ def test_a_submit_whose_reply_was_lost_is_adopted_not_duplicated(stack: Any) -> 
     import requests
 
     def submits() -> int:
-        reply = requests.get(f"{stack.linkis.base_url}/api/rest_j/v1/flowexec-test/submits",
-                             headers={"Token-Code": "LINKIS-AUTH", "Token-User": "hadoop"}, timeout=10)
+        reply = requests.get(
+            f"{stack.linkis.base_url}/api/rest_j/v1/flowexec-test/submits",
+            headers={"Token-Code": "LINKIS-AUTH", "Token-User": "hadoop"},
+            timeout=10,
+        )
         return int(reply.json()["data"]["submits"])
 
     before = submits()

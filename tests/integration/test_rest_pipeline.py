@@ -38,7 +38,9 @@ def _env(mysql: str, redis_url: str, linkis: str, home: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def stack(migrated_mysql: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def stack(
+    migrated_mysql: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     """A gateway on a thread, a real worker process, and an API app on the same services."""
     import redis
 
@@ -54,16 +56,41 @@ def stack(migrated_mysql: str, redis_url: str, tmp_path_factory: pytest.TempPath
     log_path = home / "worker.log"
     with open(log_path, "wb") as log:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers.worker", "worker", "-P", "threads", "-c", "4",
-             "-Q", "flowexec.control,flowexec.nodes,flowexec.poll", "--without-heartbeat",
-             "--without-mingle", "--without-gossip", "-n", f"it-{uuid.uuid4().hex[:8]}@localhost",
-             "--loglevel", "INFO"],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.worker",
+                "worker",
+                "-P",
+                "threads",
+                "-c",
+                "4",
+                "-Q",
+                "flowexec.control,flowexec.nodes,flowexec.poll",
+                "--without-heartbeat",
+                "--without-mingle",
+                "--without-gossip",
+                "-n",
+                f"it-{uuid.uuid4().hex[:8]}@localhost",
+                "--loglevel",
+                "INFO",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         _wait_for(lambda: b"ready." in log_path.read_bytes(), 60, lambda: log_path.read_text())
-        app = create_app({"database_url": migrated_mysql, "broker_url": redis_url,
-                          "linkis_url": server.url, "token": TOKEN})
+        app = create_app(
+            {
+                "database_url": migrated_mysql,
+                "broker_url": redis_url,
+                "linkis_url": server.url,
+                "token": TOKEN,
+            }
+        )
         yield {"app": app, "client": app.test_client(), "url": migrated_mysql, "log": log_path}
     finally:
         worker.terminate()
@@ -86,17 +113,27 @@ def _register(client: Any, examples: Path, name: str, flow_id: int) -> str:
     from api.cli import read_flow
 
     doc, scripts = read_flow(str(examples / name))
-    reply = client.post("/api/v1/flows", json={"flowId": flow_id, "version": "v000001", "flow": doc,
-                                               "scripts": scripts}, headers=HEADERS)
+    reply = client.post(
+        "/api/v1/flows",
+        json={"flowId": flow_id, "version": "v000001", "flow": doc, "scripts": scripts},
+        headers=HEADERS,
+    )
     assert reply.status_code == 201, reply.json
     assert reply.json["status"] == 0
     return "v000001"
 
 
 def _execute(client: Any, flow_id: int, version: str, **extra: Any) -> tuple[str, int]:
-    body = {"executeApplicationName": "flowexecution", "requestApplicationName": "flowexecution",
-            "runType": "json", "executionCode": json.dumps({"flowId": flow_id, "version": version}),
-            "params": {}, "labels": {"route": "dev"}, "source": {"projectName": "p", "flowName": "f"}, **extra}
+    body = {
+        "executeApplicationName": "flowexecution",
+        "requestApplicationName": "flowexecution",
+        "runType": "json",
+        "executionCode": json.dumps({"flowId": flow_id, "version": version}),
+        "params": {},
+        "labels": {"route": "dev"},
+        "source": {"projectName": "p", "flowName": "f"},
+        **extra,
+    }
     reply = client.post(f"{ENTRANCE}/execute", json=body, headers=HEADERS)
     assert reply.status_code == 200, reply.json
     assert reply.json["method"] == "/api/entrance/execute"
@@ -129,7 +166,9 @@ def _rows(url: str, sql: str, **params: Any) -> list[dict[str, Any]]:
 
 
 def _assert_parents_first(url: str, task_id: int, edges: list[tuple[str, str]]) -> None:
-    nodes = {r["node_key"]: r for r in _rows(url, "SELECT * FROM flowexec_node_run WHERE task_id=:t", t=task_id)}
+    nodes = {
+        r["node_key"]: r for r in _rows(url, "SELECT * FROM flowexec_node_run WHERE task_id=:t", t=task_id)
+    }
     for parent, child in edges:
         if nodes[child]["started_at"] is None:
             continue
@@ -160,13 +199,26 @@ def test_diamond_through_rest_updates_both_seed_tables(stack: dict[str, Any], ex
     nodes = _rows(url, "SELECT * FROM flowexec_node_run WHERE task_id=:t", t=task_id)
     linkis_nodes = [n for n in nodes if n["kind"] == "linkis"]
     assert all(n["linkis_task_id"] and n["linkis_exec_id"] for n in linkis_nodes)
-    _assert_parents_first(url, task_id, [("extract_sh", "agg_sh"), ("extract_sh", "report_sh"),
-                                         ("agg_sh", "join_end"), ("report_sh", "join_end")])
+    _assert_parents_first(
+        url,
+        task_id,
+        [
+            ("extract_sh", "agg_sh"),
+            ("extract_sh", "report_sh"),
+            ("agg_sh", "join_end"),
+            ("report_sh", "join_end"),
+        ],
+    )
 
     view = client.get(f"{ENTRANCE}/{exec_id}/execution", query_string={"labels": "dev"}, headers=HEADERS).json
     assert view["status"] == 0
     assert list(view["data"]) == ["succeedJobs", "runningJobs", "failedJobs", "pendingJobs", "skippedJobs"]
-    assert {j["nodeID"] for j in view["data"]["succeedJobs"]} == {"extract_sh", "agg_sh", "report_sh", "join_end"}
+    assert {j["nodeID"] for j in view["data"]["succeedJobs"]} == {
+        "extract_sh",
+        "agg_sh",
+        "report_sh",
+        "join_end",
+    }
     assert all(j["info"] == "node execute success" for j in view["data"]["succeedJobs"])
 
 
@@ -189,5 +241,8 @@ def test_failing_middle_node_fails_the_flow_and_records_it(stack: dict[str, Any]
     assert info["status"] == 0 and info["task_id"] == task_id
     assert info["succeed_jobs"] == "start"
     assert set(info["failed_jobs"].split(",")) == {"broken", "never"}
-    states = {r["node_key"]: r["state"] for r in _rows(url, "SELECT * FROM flowexec_node_run WHERE task_id=:t", t=task_id)}
+    states = {
+        r["node_key"]: r["state"]
+        for r in _rows(url, "SELECT * FROM flowexec_node_run WHERE task_id=:t", t=task_id)
+    }
     assert states == {"start": "Succeed", "broken": "Failed", "never": "Cancelled"}

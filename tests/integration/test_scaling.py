@@ -26,8 +26,13 @@ def database(mysql_url: str) -> str:
 @pytest.fixture(scope="module")
 def cluster(database: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """Three workers: control only; shell nodes and polls; python nodes (routed to their own queue)."""
-    running = open_cluster(database, redis_url, 11, tmp_path_factory.mktemp("scaling"),
-                           {"routes": {"python": "flowexec.nodes.python"}, "engine_caps": {"python": 2}})
+    running = open_cluster(
+        database,
+        redis_url,
+        11,
+        tmp_path_factory.mktemp("scaling"),
+        {"routes": {"python": "flowexec.nodes.python"}, "engine_caps": {"python": 2}},
+    )
     try:
         running.start_worker("flowexec.control", concurrency=2)
         running.start_worker("flowexec.nodes,flowexec.poll", concurrency=4)
@@ -38,8 +43,10 @@ def cluster(database: str, redis_url: str, tmp_path_factory: pytest.TempPathFact
 
 
 def fan(prefix: str, count: int, job_type: str, code: str) -> list[dict[str, Any]]:
-    return [{"id": f"{prefix}{i}", "title": f"{prefix}{i}", "jobType": job_type, "jobContent": {"code": code}}
-            for i in range(count)]
+    return [
+        {"id": f"{prefix}{i}", "title": f"{prefix}{i}", "jobType": job_type, "jobContent": {"code": code}}
+        for i in range(count)
+    ]
 
 
 def claimed_by(cluster: Cluster, worker: int) -> set[int]:
@@ -61,14 +68,19 @@ def test_nodes_spread_over_queues_and_caps_hold(cluster: Cluster, database: str)
     start = {"id": "start", "title": "start", "jobType": "linkis.control.empty", "jobContent": {}}
     shells = fan("sh", 8, "linkis.shell.sh", "sleep 0.3")
     pythons = fan("py", 6, "linkis.python.python", "import time; time.sleep(0.4)")
-    doc = {"nodes": [start, *shells, *pythons],
-           "edges": [{"source": "start", "target": n["id"]} for n in [*shells, *pythons]], "props": []}
+    doc = {
+        "nodes": [start, *shells, *pythons],
+        "edges": [{"source": "start", "target": n["id"]} for n in [*shells, *pythons]],
+        "props": [],
+    }
     tasks = [cluster.submit(doc, next(_ids), max_parallel=5), cluster.submit(doc, next(_ids))]
     statuses = cluster.wait_all(tasks, 120)
     assert set(statuses.values()) == {"Succeed"}
 
     rows = cluster.rows("SELECT * FROM flowexec_node_run")
-    ids = {kind: {r.id for r in rows if r.job_type.startswith(f"linkis.{kind}.")} for kind in ("shell", "python")}
+    ids = {
+        kind: {r.id for r in rows if r.job_type.startswith(f"linkis.{kind}.")} for kind in ("shell", "python")
+    }
     control = {r.id for r in rows if r.kind == "empty"}
     assert claimed_by(cluster, 0) == control
     assert claimed_by(cluster, 1) >= ids["shell"] and not claimed_by(cluster, 1) & ids["python"]

@@ -33,13 +33,15 @@ _ids = itertools.count(1000)
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     home = tmp_path_factory.mktemp("strategies")
-    with embedded_stack({"home": str(home), "poll_min": 0.05, "poll_max": 0.2, "reconcile_every": 0.5,
-                         "queued_grace": 10.0}) as running:
+    with embedded_stack(
+        {"home": str(home), "poll_min": 0.05, "poll_max": 0.2, "reconcile_every": 0.5, "queued_grace": 10.0}
+    ) as running:
         yield running
 
 
 def shape(name: str, failing: str | None) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Return a flow document and its flattened edges; ``failing`` fails unless ``ok=yes``."""
+
     def n(key: str, **kw: Any) -> dict[str, Any]:
         return node(key, code=FAIL_CODE if key == failing else "echo {key}", **kw)
 
@@ -51,25 +53,49 @@ def shape(name: str, failing: str | None) -> tuple[dict[str, Any], list[tuple[st
         return flow([n(k) for k in "abcd"], edges), edges
     if name == "subflow":
         child = flow([n("x") if failing != "s/x" else node("x", code=FAIL_CODE), node("y")], [("x", "y")])
-        sub = {"id": "s", "title": "s", "jobType": "workflow.subflow",
-               "jobContent": {"embeddedFlowId": "77", "embeddedFlow": child}}
+        sub = {
+            "id": "s",
+            "title": "s",
+            "jobType": "workflow.subflow",
+            "jobContent": {"embeddedFlowId": "77", "embeddedFlow": child},
+        }
         doc = flow([n("a"), sub, n("z")], [("a", "s"), ("s", "z")])
         return doc, [("a", "s"), ("s", "s/x"), ("s/x", "s/y"), ("s/y", "z")]
     assert name == "disabled_empty"
     empty = {"id": "e", "title": "e", "jobType": "linkis.control.empty", "jobContent": {}}
-    doc = flow([n("a"), empty, n("b", **{"auto.disabled": "TRUE"}), n("c")], [("a", "e"), ("e", "b"), ("b", "c")])
+    doc = flow(
+        [n("a"), empty, n("b", **{"auto.disabled": "TRUE"}), n("c")], [("a", "e"), ("e", "b"), ("b", "c")]
+    )
     return doc, [("a", "e"), ("e", "b"), ("b", "c")]
 
 
-KEYS = {"diamond": "abcd", "n_shape": "abcd", "subflow": ["a", "s", "s/x", "s/y", "z"],
-        "disabled_empty": "aebc"}
+KEYS = {
+    "diamond": "abcd",
+    "n_shape": "abcd",
+    "subflow": ["a", "s", "s/x", "s/y", "z"],
+    "disabled_empty": "aebc",
+}
 DISABLED = {"disabled_empty": {"b"}}
 FAILING = {"diamond": "b", "n_shape": "b", "subflow": "s/x", "disabled_empty": "a"}
 ARGS = {
-    ExecuteStrategy.SELECTED: {"diamond": {"a", "b", "d"}, "n_shape": {"b", "c"}, "subflow": {"a", "s/x", "z"},
-                               "disabled_empty": {"a", "c"}},
-    ExecuteStrategy.FROM_NODE: {"diamond": {"b"}, "n_shape": {"b"}, "subflow": {"s"}, "disabled_empty": {"a"}},
-    ExecuteStrategy.TO_NODE: {"diamond": {"d"}, "n_shape": {"c"}, "subflow": {"s/y"}, "disabled_empty": {"c"}},
+    ExecuteStrategy.SELECTED: {
+        "diamond": {"a", "b", "d"},
+        "n_shape": {"b", "c"},
+        "subflow": {"a", "s/x", "z"},
+        "disabled_empty": {"a", "c"},
+    },
+    ExecuteStrategy.FROM_NODE: {
+        "diamond": {"b"},
+        "n_shape": {"b"},
+        "subflow": {"s"},
+        "disabled_empty": {"a"},
+    },
+    ExecuteStrategy.TO_NODE: {
+        "diamond": {"d"},
+        "n_shape": {"c"},
+        "subflow": {"s/y"},
+        "disabled_empty": {"c"},
+    },
 }
 
 
@@ -91,7 +117,12 @@ def check_doc(doc: dict[str, Any], edges: list[tuple[str, str]]) -> dict[str, An
     return {"nodes": doc["nodes"], "edges": [{"source": a, "target": b} for a, b in edges]}
 
 
-STRATEGIES = [ExecuteStrategy.EXECUTE, ExecuteStrategy.SELECTED, ExecuteStrategy.FROM_NODE, ExecuteStrategy.TO_NODE]
+STRATEGIES = [
+    ExecuteStrategy.EXECUTE,
+    ExecuteStrategy.SELECTED,
+    ExecuteStrategy.FROM_NODE,
+    ExecuteStrategy.TO_NODE,
+]
 SHAPES = ["diamond", "n_shape", "subflow", "disabled_empty"]
 
 
@@ -180,14 +211,18 @@ def test_selected_with_an_unknown_node_is_refused_and_writes_nothing(stack: Any)
     assert after == before
 
 
-
-
 @st.composite
-def random_runs(draw: st.DrawFn) -> tuple[dict[str, Any], list[tuple[str, str]], ExecuteStrategy, set[str], str | None]:
+def random_runs(
+    draw: st.DrawFn,
+) -> tuple[dict[str, Any], list[tuple[str, str]], ExecuteStrategy, set[str], str | None]:
     size = draw(st.integers(2, 9))
     keys = [f"n{i}" for i in range(size)]
-    edges = [(keys[i], keys[j]) for i in range(size) for j in range(i + 1, size) if draw(st.booleans())
-             and draw(st.integers(0, 2)) == 0]
+    edges = [
+        (keys[i], keys[j])
+        for i in range(size)
+        for j in range(i + 1, size)
+        if draw(st.booleans()) and draw(st.integers(0, 2)) == 0
+    ]
     strategy = draw(st.sampled_from(STRATEGIES))
     if strategy is ExecuteStrategy.SELECTED:
         ids = set(draw(st.lists(st.sampled_from(keys), min_size=1, unique=True)))
@@ -200,8 +235,11 @@ def random_runs(draw: st.DrawFn) -> tuple[dict[str, Any], list[tuple[str, str]],
     return flow(nodes, edges), edges, strategy, ids, failing
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(random_runs())
 def test_random_dags_run_exactly_what_the_strategy_selects(stack: Any, run: Any) -> None:
     doc, edges, strategy, ids, failing = run

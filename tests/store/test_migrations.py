@@ -19,14 +19,43 @@ from api import migrations_dir
 from flowexec.store.db import db
 
 SEED_TASK_COLUMNS = [
-    "id", "instance", "exec_id", "um_user", "submit_user", "execution_code", "progress", "log_path",
-    "result_location", "status", "created_time", "updated_time", "run_type", "err_code", "err_desc",
-    "execute_application_name", "request_application_name", "script_path", "params", "engine_instance",
-    "task_resource", "engine_start_time", "label_json",
+    "id",
+    "instance",
+    "exec_id",
+    "um_user",
+    "submit_user",
+    "execution_code",
+    "progress",
+    "log_path",
+    "result_location",
+    "status",
+    "created_time",
+    "updated_time",
+    "run_type",
+    "err_code",
+    "err_desc",
+    "execute_application_name",
+    "request_application_name",
+    "script_path",
+    "params",
+    "engine_instance",
+    "task_resource",
+    "engine_start_time",
+    "label_json",
 ]
 SEED_INFO_COLUMNS = [
-    "id", "task_id", "status", "flow_id", "version", "failed_jobs", "Pending_jobs", "skipped_jobs",
-    "succeed_jobs", "createtime", "running_jobs", "updatetime",
+    "id",
+    "task_id",
+    "status",
+    "flow_id",
+    "version",
+    "failed_jobs",
+    "Pending_jobs",
+    "skipped_jobs",
+    "succeed_jobs",
+    "createtime",
+    "running_jobs",
+    "updatetime",
 ]
 
 
@@ -66,8 +95,14 @@ def _diff(app: Flask) -> list[object]:
 @pytest.mark.integration
 def test_upgrade_downgrade_upgrade_on_mariadb(scratch_mysql: str) -> None:
     app = create_app({"database_url": scratch_mysql, "broker_url": "memory://"})
-    expected = {"dss_workflow_task", "dss_workflow_execute_info", "flowexec_flow_version", "flowexec_engine_slot",
-                "flowexec_execution", "flowexec_node_run"}
+    expected = {
+        "dss_workflow_task",
+        "dss_workflow_execute_info",
+        "flowexec_flow_version",
+        "flowexec_engine_slot",
+        "flowexec_execution",
+        "flowexec_node_run",
+    }
     with app.app_context():
         upgrade(directory=migrations_dir())
     assert _tables(app) == expected
@@ -86,13 +121,27 @@ def test_upgrade_downgrade_upgrade_on_mariadb(scratch_mysql: str) -> None:
         with db.engine.connect() as conn:
             task_ddl = conn.execute(sa.text("SHOW CREATE TABLE dss_workflow_task")).one()[1]
             info_ddl = conn.execute(sa.text("SHOW CREATE TABLE dss_workflow_execute_info")).one()[1]
-    for fragment in ("`id` bigint(20) NOT NULL AUTO_INCREMENT", "`exec_id` varchar(50)", "`progress` float",
-                     "`err_code` int(11)", "`engine_start_time` time", "`task_resource` varchar(1024)",
-                     "`label_json` varchar(200)", "`execution_code` text", "CHARSET=utf8mb4"):
+    for fragment in (
+        "`id` bigint(20) NOT NULL AUTO_INCREMENT",
+        "`exec_id` varchar(50)",
+        "`progress` float",
+        "`err_code` int(11)",
+        "`engine_start_time` time",
+        "`task_resource` varchar(1024)",
+        "`label_json` varchar(200)",
+        "`execution_code` text",
+        "CHARSET=utf8mb4",
+    ):
         assert fragment in task_ddl, fragment
-    for fragment in ("`task_id` bigint(20) NOT NULL", "`status` int(1)", "`Pending_jobs` mediumtext",
-                     "`createtime` datetime NOT NULL", "CHARSET=utf8"):
+    for fragment in (
+        "`task_id` bigint(20) NOT NULL",
+        "`status` int(1)",
+        "`Pending_jobs` mediumtext",
+        "`createtime` datetime NOT NULL",
+        "CHARSET=utf8",
+    ):
         assert fragment in info_ddl, fragment
+
 
 def test_upgrade_on_sqlite_has_no_drift(tmp_path: Path) -> None:
     app = create_app({"home": str(tmp_path), "broker_url": "memory://"})

@@ -60,9 +60,7 @@ def shell(code: str, **kwargs: Any) -> JobSpec:
     return JobSpec(code=code, run_type="shell", engine_type="shell-1", user="hadoop", **kwargs)
 
 
-def wait_for(
-    predicate: Callable[[], Any], deadline: float = DEADLINE, what: str = "condition"
-) -> Any:
+def wait_for(predicate: Callable[[], Any], deadline: float = DEADLINE, what: str = "condition") -> Any:
     """Poll until ``predicate`` returns a truthy value (tests may poll; the product may not)."""
     end = time.monotonic() + deadline
     while time.monotonic() < end:

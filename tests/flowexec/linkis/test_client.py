@@ -86,17 +86,13 @@ def test_failing_job_reports_stderr_in_err_desc(client: LinkisClient) -> None:
 
 
 def test_unknown_engine_fails_without_running(client: LinkisClient) -> None:
-    ref = client.submit(
-        JobSpec("1 + 1", run_type="scala", engine_type="spark-3.2.1", user="hadoop")
-    )
+    ref = client.submit(JobSpec("1 + 1", run_type="scala", engine_type="spark-3.2.1", user="hadoop"))
 
     assert wait_terminal(client, ref).state == "Failed"
     assert "no engine available" in (client.history(ref.task_id).err_desc or "")
 
 
-def test_kill_hanging_job_cancels_and_stops_the_process(
-    client: LinkisClient, tmp_path: Path
-) -> None:
+def test_kill_hanging_job_cancels_and_stops_the_process(client: LinkisClient, tmp_path: Path) -> None:
     pid_file = tmp_path / "pid"
     ref = client.submit(shell(f"echo $$ > {pid_file}; sleep 60; echo never"))
     wait_state(client, ref, "Running")
@@ -151,9 +147,7 @@ def test_log_pages_follow_the_cursor(client: LinkisClient) -> None:
     assert lines[-1].endswith("Your job completed with status Success.")
 
 
-def test_evicted_job_falls_back_to_history_and_log_file(
-    client: LinkisClient, control: Control
-) -> None:
+def test_evicted_job_falls_back_to_history_and_log_file(client: LinkisClient, control: Control) -> None:
     ref = client.submit(shell("echo out; echo warning-text >&2"))
     wait_terminal(client, ref)
     live = client.log(ref, from_line=1, size=1000).lines
@@ -214,17 +208,13 @@ def test_one_unauth_answer_is_retried_once(client: LinkisClient, control: Contro
 def test_http_500_twice_on_status_is_retried(client: LinkisClient, control: Control) -> None:
     ref = client.submit(shell("true"))
     wait_terminal(client, ref)
-    control(
-        "POST", "/faults", {"method": "GET", "path": "/status$", "action": "http_500", "times": 2}
-    )
+    control("POST", "/faults", {"method": "GET", "path": "/status$", "action": "http_500", "times": 2})
 
     assert client.status(ref).state == "Succeed"
 
 
 @pytest.mark.parametrize("action", ["http_500", "http_503", "spring_500", "not_json", "drop"])
-def test_transient_faults_on_reads_are_retried(
-    client: LinkisClient, control: Control, action: str
-) -> None:
+def test_transient_faults_on_reads_are_retried(client: LinkisClient, control: Control, action: str) -> None:
     ref = client.submit(shell("true"))
     wait_terminal(client, ref)
     control("POST", "/faults", {"method": "GET", "path": "/jobhistory/", "action": action})
@@ -273,9 +263,7 @@ def test_exec_id_with_colon_round_trips(client: LinkisClient, gateway: GatewaySe
 
 
 @pytest.mark.parametrize("action", ["drop", "drop_after", "http_500", "not_json"])
-def test_ambiguous_submit_is_not_resent(
-    client: LinkisClient, control: Control, action: str
-) -> None:
+def test_ambiguous_submit_is_not_resent(client: LinkisClient, control: Control, action: str) -> None:
     control("POST", "/faults", {"method": "POST", "path": "/entrance/submit", "action": action})
 
     with pytest.raises(LinkisUnavailable):
@@ -284,15 +272,11 @@ def test_ambiguous_submit_is_not_resent(
     assert control("GET", "/submits")["submits"] == (1 if action == "drop_after" else 0)
 
 
-def test_lost_submit_reply_is_found_by_its_source_tag(
-    client: LinkisClient, control: Control
-) -> None:
+def test_lost_submit_reply_is_found_by_its_source_tag(client: LinkisClient, control: Control) -> None:
     since = int(time.time() * 1000) - 1000
     tag = {"flowexecNodeRunId": "17", "flowexecAttempt": "1"}
     client.submit(shell("true", source={"flowexecNodeRunId": "16", "flowexecAttempt": "1"}))
-    control(
-        "POST", "/faults", {"method": "POST", "path": "/entrance/submit", "action": "drop_after"}
-    )
+    control("POST", "/faults", {"method": "POST", "path": "/entrance/submit", "action": "drop_after"})
     with pytest.raises(LinkisUnavailable):
         client.submit(shell("true", source=tag))
 

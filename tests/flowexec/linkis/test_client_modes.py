@@ -27,13 +27,16 @@ def test_password_login_keeps_a_session_and_logs_in_again_when_it_expires(gatewa
 
 
 def test_a_wrong_password_is_an_auth_error(gateway: GatewayServer) -> None:
-    with LinkisClient(gateway.url, user="alice", password="wrong", backoff=0.01) as linkis, \
-            pytest.raises(LinkisAuthError):
+    with (
+        LinkisClient(gateway.url, user="alice", password="wrong", backoff=0.01) as linkis,
+        pytest.raises(LinkisAuthError),
+    ):
         linkis.history(1)
 
 
-def test_legacy_execute_submits_through_entrance_execute(gateway: GatewayServer,
-                                                         control: Callable[..., dict[str, Any]]) -> None:
+def test_legacy_execute_submits_through_entrance_execute(
+    gateway: GatewayServer, control: Callable[..., dict[str, Any]]
+) -> None:
     before = control("GET", "/submits")["submits"]
     with LinkisClient(gateway.url, legacy_execute=True, backoff=0.01) as linkis:
         ref = linkis.submit(shell("echo legacy"))

@@ -118,9 +118,7 @@ def test_password_login_sets_the_session_cookie(gateway: GatewayServer) -> None:
     api.session.close()
 
 
-def test_submit_answers_numeric_task_id_and_exec_id_layout(
-    api: Api, gateway: GatewayServer
-) -> None:
+def test_submit_answers_numeric_task_id_and_exec_id_layout(api: Api, gateway: GatewayServer) -> None:
     data = api.submit("true")
 
     instance = f"127.0.0.1:{gateway.port}"
@@ -273,9 +271,7 @@ def test_status_progress_and_log_of_unknown_jobs_are_soft_errors(api: Api) -> No
 
 def test_kill_jobs_in_a_batch(api: Api, tmp_path: Path) -> None:
     jobs = [api.submit("sleep 30") for _ in range(2)]
-    wait_for(
-        lambda: all(api.task(j["taskID"])["status"] == "Running" for j in jobs), what="Running"
-    )
+    wait_for(lambda: all(api.task(j["taskID"])["status"] == "Running" for j in jobs), what="Running")
     body = {"idList": [j["execID"] for j in jobs], "taskIDList": [j["taskID"] for j in jobs]}
 
     messages = api.data("POST", f"entrance/{jobs[0]['execID']}/killJobs", json=body)["messages"]
@@ -343,9 +339,7 @@ def test_open_file_pages_nulls_and_paths(api: Api) -> None:
     assert leaf["name"] == "_0.dolphin" and leaf["isLeaf"] is True
 
     def page(**params: Any) -> dict[str, Any]:
-        data: dict[str, Any] = api.data(
-            "GET", "filesystem/openFile", params={"path": leaf["path"], **params}
-        )
+        data: dict[str, Any] = api.data("GET", "filesystem/openFile", params={"path": leaf["path"], **params})
         return data
 
     first = page(pageSize=2)
@@ -356,9 +350,7 @@ def test_open_file_pages_nulls_and_paths(api: Api) -> None:
     assert page(page=3, pageSize=2)["fileContent"] == []
     assert page(pageSize=1, nullValue="LINKIS_NULL")["fileContent"] == [["1", None]]
     missing = task["resultLocation"] + "-nothing"
-    assert api.data("GET", "filesystem/getDirFileTrees", params={"path": missing}) == {
-        "dirFileTrees": None
-    }
+    assert api.data("GET", "filesystem/getDirFileTrees", params={"path": missing}) == {"dirFileTrees": None}
     for path, err_code in (("", 80004), ("file:///etc", 80010)):
         _, reply = api.call("GET", "filesystem/getDirFileTrees", params={"path": path})
         assert reply["data"]["errorMsg"]["errCode"] == err_code
@@ -394,9 +386,7 @@ def test_unknown_path_is_a_gateway_style_404(api: Api) -> None:
 
 
 def test_group_cap_keeps_excess_jobs_inited(tmp_path: Path) -> None:
-    server = serve_gateway(
-        create_gateway(tmp_path, max_running_per_group=1, max_queued_per_group=1)
-    )
+    server = serve_gateway(create_gateway(tmp_path, max_running_per_group=1, max_queued_per_group=1))
     api = Api(server.url)
     try:
         first = api.submit("sleep 30")
