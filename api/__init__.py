@@ -9,9 +9,9 @@ from typing import Any
 from flask import Flask
 
 from flowexec.config import Settings
-from flowexec.store import receivers
+from flowexec.store import db as store
+from flowexec.store import projections
 from flowexec.store.db import configure_engine
-from flowexec.store.db import db
 from flowexec.store.db import engine_options
 from workers.celery_app import celery_init_app
 from workers.runtime import EXTENSION
@@ -32,13 +32,15 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
         MAX_CONTENT_LENGTH=settings.max_body,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]  # DSS's web reads the lists in order
-    db.init_app(app)
-    with app.app_context():
-        configure_engine(db.engine)
+    from api.extensions import db
     from api.extensions import migrate
 
+    db.init_app(app)
+    store.bind(lambda: db.session)
+    with app.app_context():
+        configure_engine(db.engine)
     migrate.init_app(app, db, directory=migrations_dir())
-    receivers.connect()
+    projections.connect()
     app.extensions[EXTENSION] = Runtime(settings)
     celery_init_app(app, settings)
     _register(app)

@@ -143,7 +143,7 @@ def register_probes(celery_app: Celery) -> None:
     """Add the limit probes to a worker's Celery app (``api.bench_worker``)."""
     import redis
 
-    from workers.celery_app import NODES
+    from workers.queues import NODES
     from workers.runtime import runtime
 
     clients: dict[str, Any] = {}
@@ -165,7 +165,7 @@ def register_probes(celery_app: Celery) -> None:
     @celery_app.task(name="flowexec.bench.touch", queue=NODES)  # type: ignore[misc]
     def touch(row: int, key: str) -> None:
         """One fan-out unit at the limit: one MariaDB transaction, then count it."""
-        from flowexec.store.db import db
+        from api.extensions import db
 
         db.session.execute(
             sa.text("UPDATE flowexec_bench_tx SET n = n + 1 WHERE id = :i"), {"i": row % PROBE_ROWS + 1}
@@ -535,7 +535,7 @@ def measure_limits(runner: Runner, options: Options, redis_client: Any) -> dict[
     hop, touch = celery_app.signature("flowexec.bench.hop"), celery_app.signature("flowexec.bench.touch")
     from celery import group
 
-    from workers.celery_app import NODES
+    from workers.queues import NODES
 
     # warm every worker thread's connections first
     key = f"bench:warm:{uuid.uuid4().hex}"

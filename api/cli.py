@@ -384,7 +384,7 @@ def _print_json(value: Any) -> None:
 
 def cmd_history(args: argparse.Namespace) -> int:
     from api.executions import summary_view
-    from flowexec import queries
+    from flowexec.service import reads as queries
 
     with _local_app().app_context():
         page = queries.list_executions(
@@ -517,7 +517,7 @@ def cmd_result(args: argparse.Namespace) -> int:
 
 def cmd_kill(args: argparse.Namespace) -> int:
     from flowexec import service
-    from flowexec.planner import KillJob
+    from flowexec.actions import KillJob
     from workers import dispatch
 
     app = _local_app()

@@ -18,7 +18,7 @@ from api import create_app
 from api import migrations_dir
 from flowexec.config import Settings
 from workers.beat import start_embedded_beat
-from workers.celery_app import QUEUES
+from workers.queues import QUEUES
 
 log = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ from api.schemas import execute_schema
 from api.schemas import flow_log_query_schema
 from api.schemas import labels_query_schema
 from api.schemas import task_query_schema
+from flowexec import execid
 from flowexec import service
 from flowexec.errors import NotFound
 from flowexec.skip import ExecuteStrategy
@@ -88,7 +89,7 @@ def execute() -> Response:
 
 def task_id_of(exec_id: str) -> int:
     """The taskID an execID names; one no BIGINT can hold is simply not found."""
-    tid = service.task_id_of(exec_id)
+    tid = execid.task_id_of(exec_id)
     if tid > MAX_ID:
         raise NotFound(f"execution {exec_id!r} not found")
     return tid

@@ -23,11 +23,12 @@ from api.schemas import execution_list_query_schema
 from api.schemas import flow_register_schema
 from api.schemas import node_log_query_schema
 from api.schemas import page_query_schema
-from flowexec import queries
+from flowexec import execid
 from flowexec import service
 from flowexec.errors import LinkisUnavailable
 from flowexec.errors import NotFound
 from flowexec.linkis.port import JobRef
+from flowexec.service import reads as queries
 from workers import dispatch
 from workers.runtime import runtime
 
@@ -145,7 +146,7 @@ def summary_view(task: Any, execution: Any) -> dict[str, Any]:
     """One execution of the history."""
     return {
         "taskID": task.id,
-        "execID": service.exec_id_for(task.id, task.um_user or ""),
+        "execID": execid.build(task.id, task.um_user or ""),
         "flowId": execution.flow_id,
         "version": execution.version,
         "strategy": execution.strategy,

@@ -9,8 +9,8 @@ from sqlalchemy import text
 
 from api import replies
 from api.envelope import reply
+from api.extensions import db
 from api.openapi import operation
-from flowexec.store.db import db
 
 bp = Blueprint("health", __name__)
 

@@ -30,10 +30,10 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func
 from sqlalchemy import select
 
+from api.extensions import db
 from api.openapi import operation
 from flowexec.state import NodeState
 from flowexec.state import RunState
-from flowexec.store.db import db
 from flowexec.store.models import NodeRun
 from flowexec.store.models import WorkflowTask
 from workers import metrics as worker_metrics

@@ -21,9 +21,9 @@ from sqlalchemy import event
 
 from api import bench
 from api import create_app
+from api.extensions import db
 from flowexec import service
-from flowexec.planner import RunNodes
-from flowexec.store.db import db
+from flowexec.actions import RunNodes
 
 
 def main() -> None:

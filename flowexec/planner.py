@@ -1,14 +1,10 @@
-"""Pure planning: node rows of a new execution, actions, backoff and outcomes."""
+"""Pure planning: node rows of a new execution, node limits, outcomes and DSS's node lists."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
-from datetime import datetime
-from datetime import timedelta
 from typing import Any
 
 from flowexec.graph import Flow
@@ -34,48 +30,6 @@ class NodePlan:
     state: NodeState
     pending_parents: int
     children: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class RunNodes:
-    """Dispatch ``run_node`` for these node runs, as one group (after ``countdown`` seconds).
-
-    ``engine`` is the Linkis engine of all of them (None for control nodes), for routing.
-    """
-
-    node_ids: tuple[int, ...]
-    countdown: float = 0.0
-    engine: str | None = None
-    #: ``<taskID>:<node key>`` per node, shown with the task in Flower (not used to run it).
-    labels: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class PollNode:
-    """Poll this node's Linkis job after ``countdown`` seconds."""
-
-    node_id: int
-    countdown: float
-    label: str = ""
-
-
-@dataclass(frozen=True)
-class KillJob:
-    """Kill this Linkis job (a node cancelled while running)."""
-
-    node_id: int
-    exec_id: str
-    task_id: int
-
-
-@dataclass(frozen=True)
-class AdoptNode:
-    """Settle a node left Submitting by a dead worker: adopt its Linkis job if it exists."""
-
-    node_id: int
-
-
-Action = RunNodes | PollNode | KillJob | AdoptNode
 
 
 def plan_nodes(flow: Flow, skipped: frozenset[str]) -> tuple[NodePlan, ...]:
@@ -155,11 +109,6 @@ def roots(plans: Iterable[NodePlan]) -> tuple[str, ...]:
     return tuple(p.key for p in plans if p.state is NodeState.PENDING and p.pending_parents == 0)
 
 
-def poll_countdown(polls: int, poll_min: float, poll_max: float) -> float:
-    """Back off from ``poll_min`` by half again each poll, capped at ``poll_max``."""
-    return float(min(poll_max, poll_min * 1.5 ** min(polls, 32)))
-
-
 def run_outcome(states: Iterable[NodeState], cancel_requested: bool = False) -> RunState:
     """Return a settled execution's final state from its nodes' states."""
     if cancel_requested:
@@ -207,41 +156,6 @@ def move_all_in_lists(
             elif now and not was:
                 items[column][key] = None
     return {column: ",".join(keys) for column, keys in items.items()}
-
-
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.]*)\}")
-
-
-def flow_variables(props: Mapping[str, str], overrides: Mapping[str, Any], today: date) -> dict[str, str]:
-    """Merge flow props, DSS's date variables and the request's overrides (which win).
-
-    ``run_date`` is yesterday (``yyyyMMdd``) unless set; an unparsable one falls back to
-    yesterday, as in DSS. ``run_today_h`` is the day after ``run_date`` at the current hour.
-    """
-    merged = {**props, **{str(k): str(v) for k, v in overrides.items()}}
-    run_date = _parse_day(merged.get("run_date")) or today - timedelta(days=1)
-    hour = datetime.now().hour
-    after = datetime(run_date.year, run_date.month, run_date.day, hour) + timedelta(days=1)
-    derived = {
-        "run_date": run_date.strftime("%Y%m%d"),
-        "run_today_h": after.strftime("%Y%m%d%H"),
-        "run_today_hour": after.strftime("%Y%m%d%H"),
-        "run_today_h_std": after.strftime("%Y-%m-%d %H"),
-        "run_today_hour_std": after.strftime("%Y-%m-%d %H"),
-    }
-    return {**merged, **derived, **{str(k): str(v) for k, v in overrides.items()}}
-
-
-def _parse_day(text: str | None) -> date | None:
-    try:
-        return datetime.strptime(text or "", "%Y%m%d").date()
-    except ValueError:
-        return None
-
-
-def render(code: str, variables: Mapping[str, str]) -> str:
-    """Substitute ``${name}``; unknown names are left for Linkis to resolve."""
-    return _VARIABLE.sub(lambda m: variables.get(m.group(1), m.group(0)), code)
 
 
 def failure_text(failed: Iterable[tuple[str, str, str | None]], cancelled: bool) -> str:

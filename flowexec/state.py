@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
+from collections.abc import Sequence
 from enum import Enum
 
 from flowexec.errors import IllegalTransition
@@ -50,8 +53,10 @@ NODE_UNSETTLED = NODE_UNSTARTED | NODE_ACTIVE
 
 RUN_TERMINAL = frozenset({RunState.SUCCEED, RunState.FAILED, RunState.CANCELLED, RunState.TIMEOUT})
 
-#: Legal node moves. A worker that died mid-submit hands its node back (Submitting -> Queued);
-#: a retry sends a finished attempt back to the queue (Running -> Queued).
+#: Legal node moves, applied to every write of a node's state (``store.repository``).
+#: A worker that died mid-submit hands its node back (Submitting -> Queued); a retry sends a
+#: finished attempt back to the queue (Running -> Queued). The row's ``version`` counts moves:
+#: a control node's claim and completion are one statement that moves it twice.
 NODE_TRANSITIONS: dict[NodeState, frozenset[NodeState]] = {
     NodeState.PENDING: frozenset({NodeState.QUEUED, NodeState.SKIPPED, NodeState.CANCELLED}),
     NodeState.QUEUED: frozenset({NodeState.SUBMITTING, NodeState.CANCELLED}),
@@ -100,6 +105,33 @@ def run_transition(old: RunState, new: RunState) -> RunState:
     if new not in RUN_TRANSITIONS[old]:
         raise IllegalTransition(f"run cannot go from {old.value} to {new.value}")
     return new
+
+
+def check_moves(sources: Iterable[NodeState], target: NodeState) -> frozenset[NodeState]:
+    """Return ``sources`` if every one of them may move to ``target``; raise if one may not.
+
+    Every compare-and-set of a node state is built from this, so an illegal move is refused
+    before any SQL is sent.
+    """
+    olds = frozenset(sources)
+    for old in olds:
+        transition(old, target)
+    return olds
+
+
+def check_path(path: Sequence[NodeState]) -> tuple[NodeState, NodeState]:
+    """Return (first, last) of a path of moves made by one statement, if every step is legal."""
+    for old, new in itertools.pairwise(path):
+        transition(old, new)
+    return path[0], path[-1]
+
+
+def check_run_moves(sources: Iterable[RunState], target: RunState) -> frozenset[RunState]:
+    """The run-state twin of :func:`check_moves`."""
+    olds = frozenset(sources)
+    for old in olds:
+        run_transition(old, target)
+    return olds
 
 
 def sources(new: NodeState) -> frozenset[NodeState]:

@@ -105,12 +105,14 @@ def own_database(mysql_url: str, name: str) -> str:
     from api import create_app
     from api import migrations_dir
 
+    base, parent = mysql_url.rsplit("/", 1)
+    name = f"{parent}_{name}"  # one per test database, so parallel suites never share one
     engine = sa.create_engine(mysql_url)
     with engine.begin() as conn:
         conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
         conn.execute(sa.text(f"CREATE DATABASE {name}"))
     engine.dispose()
-    url = mysql_url.rsplit("/", 1)[0] + "/" + name
+    url = base + "/" + name
     with create_app({"database_url": url, "broker_url": "memory://"}).app_context():
         upgrade(directory=migrations_dir())
     return url

@@ -12,17 +12,9 @@ from kombu import Queue
 from flowexec import logcontext
 from flowexec.config import Settings
 from workers import transport
-
-CONTROL, NODES, POLL = "flowexec.control", "flowexec.nodes", "flowexec.poll"
-QUEUES = (CONTROL, NODES, POLL)
-
-ROUTES = {
-    "flowexec.run_node": {"queue": NODES},
-    "flowexec.poll_node": {"queue": POLL},
-    "flowexec.kill_job": {"queue": CONTROL},
-    "flowexec.adopt_node": {"queue": CONTROL},
-    "flowexec.reconcile": {"queue": CONTROL},
-}
+from workers.queues import CONTROL
+from workers.queues import QUEUES
+from workers.queues import ROUTES
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -73,10 +65,10 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
     celery_app.set_default()
     app.extensions["celery"] = celery_app
 
-    from workers import signals
+    from workers import lifecycle
     from workers import tasks  # noqa: F401  (registers the shared tasks)
 
-    signals.connect(app)
+    lifecycle.connect(app, celery_app)
     if settings.metrics_port:
-        signals.serve_metrics_when_ready(celery_app, settings.metrics_port)
+        lifecycle.serve_metrics_when_ready(celery_app, settings.metrics_port)
     return celery_app

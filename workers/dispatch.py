@@ -8,12 +8,12 @@ from collections.abc import Iterable
 from celery import group
 from flask import current_app
 
-from flowexec.planner import Action
-from flowexec.planner import AdoptNode
-from flowexec.planner import KillJob
-from flowexec.planner import PollNode
-from flowexec.planner import RunNodes
-from workers.celery_app import CONTROL
+from flowexec.actions import Action
+from flowexec.actions import AdoptNode
+from flowexec.actions import KillJob
+from flowexec.actions import PollNode
+from flowexec.actions import RunNodes
+from workers.queues import CONTROL
 
 log = logging.getLogger(__name__)
 

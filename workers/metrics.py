@@ -18,13 +18,13 @@ from prometheus_client import Counter
 from prometheus_client import Histogram
 from prometheus_client import start_http_server
 
+from flowexec.actions import Action
+from flowexec.actions import AdoptNode
+from flowexec.actions import KillJob
+from flowexec.actions import PollNode
+from flowexec.actions import RunNodes
 from flowexec.errors import FlowexecError
 from flowexec.linkis.port import Linkis
-from flowexec.planner import Action
-from flowexec.planner import AdoptNode
-from flowexec.planner import KillJob
-from flowexec.planner import PollNode
-from flowexec.planner import RunNodes
 
 log = logging.getLogger(__name__)
 

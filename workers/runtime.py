@@ -38,10 +38,13 @@ class Runtime:
                 settings = self.settings
                 # A password logs in as FLOWEXEC_LINKIS_USER; everyone else uses token headers.
                 password = settings.linkis_password if user == settings.linkis_user else None
+                # retries=1: a transient error goes back to the task, which retries it with
+                # Celery (self.retry / autoretry); no worker thread sleeps in the client.
                 client = LinkisClient(
                     settings.linkis_url,
                     token=settings.linkis_token,
                     user=user,
+                    retries=1,
                     password=password,
                     legacy_execute=settings.linkis_legacy_execute,
                 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import random
 
 from celery import Task
 from celery import shared_task
@@ -11,6 +10,7 @@ from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 
 from flowexec import service
+from flowexec.backoff import jittered
 from flowexec.errors import LinkisOutcomeUnknown
 from flowexec.errors import LinkisUnavailable
 from flowexec.linkis.port import JobRef
@@ -22,10 +22,6 @@ log = logging.getLogger(__name__)
 
 #: Transient Linkis trouble while submitting: back off, then let the reconciler take over.
 SUBMIT_RETRIES = 8
-
-
-def _backoff(retries: int, cap: float) -> float:
-    return float(min(cap, 0.2 * 2**retries) * (0.5 + random.random() / 2))
 
 
 #: A database that is briefly gone (restart, failover) delays a task; it is not a node failure.
@@ -59,7 +55,9 @@ def run_node(self: Task, node_run_id: int, node: str = "") -> None:
             # Back to Queued first, so the retried message (or the reconciler) can claim it.
             service.release_node(node_run_id)
             log.warning("submit retried node_id=%s error=%s", node_run_id, exc)
-            raise self.retry(exc=exc, countdown=_backoff(self.request.retries, settings.poll_max)) from exc
+            raise self.retry(
+                exc=exc, countdown=jittered(self.request.retries, 0.2, settings.poll_max)
+            ) from exc
     dispatch.send(actions)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import time
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ from urllib3.exceptions import ConnectTimeoutError
 from urllib3.exceptions import MaxRetryError
 from urllib3.exceptions import NewConnectionError
 
+from flowexec.backoff import jittered
 from flowexec.errors import LinkisAuthError
 from flowexec.errors import LinkisError
 from flowexec.errors import LinkisJobNotFound
@@ -76,6 +76,10 @@ class _AuthRejected(Exception):
 
 class LinkisClient:
     """One pooled ``requests.Session`` speaking to a Linkis gateway.
+
+    ``retries`` is how many times a call is tried on a transient error, sleeping between
+    tries: for callers outside tasks (the CLI). Inside Celery tasks the client is built with
+    ``retries=1`` and the task retries (``self.retry``), so no worker thread ever sleeps here.
 
     Authentication is by token headers (``Token-Code``/``Token-User``), or, when ``password``
     is given, by ``user/login`` and the session cookie, logging in again when the session
@@ -323,7 +327,7 @@ class LinkisClient:
             raise LinkisOutcomeUnknown(f"{what}: outcome unknown: {exc}") from None
         if attempt >= self._retries:
             raise LinkisUnavailable(f"{what}: {exc}") from None
-        delay = min(BACKOFF_CAP, self._backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+        delay = jittered(attempt - 1, self._backoff, BACKOFF_CAP)
         logger.warning("linkis transient error, retrying in %.2fs call=%s: %s", delay, what, exc)
         time.sleep(delay)
 

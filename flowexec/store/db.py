@@ -1,14 +1,28 @@
-"""The shared ``db`` extension and engine settings for MySQL/MariaDB and SQLite."""
+"""The declarative base, engine settings, and the one transaction helper.
+
+The store never builds its own engine or sessions: the composition root (``api.app``) owns
+them and hands the store a session source with :func:`bind`. Under Flask-SQLAlchemy that
+source is the request- or task-scoped session of the current app context.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+from typing import TypeVar
 
-from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -25,7 +39,50 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+SessionSource = Callable[[], Session]
+_source: list[SessionSource] = []
+
+
+def bind(source: SessionSource) -> None:
+    """Give the store its session source (the composition root calls this; idempotent)."""
+    _source[:] = [source]
+
+
+def session() -> Session:
+    """The current session, from the source the composition root bound."""
+    if not _source:
+        raise RuntimeError("the store has no session source: build the app with api.app.create_app")
+    return _source[0]()
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """Commit on success, roll back on any error."""
+    current = session()
+    try:
+        yield current
+        current.commit()
+    except BaseException:
+        current.rollback()
+        raise
+
+
+def _retryable(exc: OperationalError) -> bool:
+    code = getattr(exc.orig, "args", [None])[0]
+    return code in (1213, 1205) or "database is locked" in str(exc.orig)
+
+
+def in_transaction(work: Callable[[Session], T], attempts: int = 5) -> T:
+    """Run ``work`` in a transaction, again from the start after a deadlock or lock timeout."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction() as current:
+                return work(current)
+        except OperationalError as exc:
+            if attempt == attempts or not _retryable(exc):
+                raise
+            log.warning("transaction retried attempt=%s error=%s", attempt, exc.orig)
+    raise AssertionError("unreachable")
 
 
 def engine_options(url: str, pool_size: int = 20) -> dict[str, Any]:

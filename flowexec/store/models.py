@@ -21,7 +21,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
-from flowexec.store.db import db
+from flowexec.store.db import Base
 
 # bigint(20) AUTO_INCREMENT; SQLite autoincrements only an INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -36,7 +36,7 @@ ListText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 Stamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
-class WorkflowTask(db.Model):  # type: ignore[name-defined,misc]
+class WorkflowTask(Base):
     """``dss_workflow_task``: one row per flow execution (``id`` is DSS's taskID)."""
 
     __tablename__ = "dss_workflow_task"
@@ -71,7 +71,7 @@ class WorkflowTask(db.Model):  # type: ignore[name-defined,misc]
     label_json: Mapped[str | None] = mapped_column(String(200))
 
 
-class WorkflowExecuteInfo(db.Model):  # type: ignore[name-defined,misc]
+class WorkflowExecuteInfo(Base):
     """``dss_workflow_execute_info``: node lists of the latest execution of a flow version."""
 
     __tablename__ = "dss_workflow_execute_info"
@@ -95,7 +95,7 @@ class WorkflowExecuteInfo(db.Model):  # type: ignore[name-defined,misc]
     updatetime: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-class FlowVersion(db.Model):  # type: ignore[name-defined,misc]
+class FlowVersion(Base):
     """``flowexec_flow_version``: a registered flow definition, so ``{flowId, version}`` resolves."""
 
     __tablename__ = "flowexec_flow_version"
@@ -116,7 +116,7 @@ class FlowVersion(db.Model):  # type: ignore[name-defined,misc]
     created_time: Mapped[datetime] = mapped_column(Stamp, nullable=False)
 
 
-class Execution(db.Model):  # type: ignore[name-defined,misc]
+class Execution(Base):
     """``flowexec_execution``: what DSS's task row has no column for, and the run's counters."""
 
     __tablename__ = "flowexec_execution"
@@ -142,7 +142,7 @@ class Execution(db.Model):  # type: ignore[name-defined,misc]
     finished_time: Mapped[datetime | None] = mapped_column(Stamp)
 
 
-class NodeRun(db.Model):  # type: ignore[name-defined,misc]
+class NodeRun(Base):
     """``flowexec_node_run``: one row per node per execution; any worker can pick any node up."""
 
     __tablename__ = "flowexec_node_run"
@@ -186,7 +186,7 @@ class NodeRun(db.Model):  # type: ignore[name-defined,misc]
     parked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=sa_false())
 
 
-class EngineSlot(db.Model):  # type: ignore[name-defined,misc]
+class EngineSlot(Base):
     """``flowexec_engine_slot``: one row per capped engine, locked while a node of it is claimed."""
 
     __tablename__ = "flowexec_engine_slot"

@@ -1,27 +1,37 @@
-"""Queries and conditional updates; every state change is a compare-and-set."""
+"""Every read and write of runs and nodes; each state change a compare-and-set checked
+against the state table (``flowexec.state``) before any SQL is sent."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy import func
+from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from flowexec.errors import NotFound
 from flowexec.state import NodeState
+from flowexec.state import RunState
+from flowexec.state import check_moves
+from flowexec.state import run_transition
+from flowexec.store import statements as st
 from flowexec.store.models import EngineSlot
 from flowexec.store.models import Execution
 from flowexec.store.models import NodeRun
-from flowexec.store.models import WorkflowExecuteInfo
 from flowexec.store.models import WorkflowTask
 
 _ACTIVE = (NodeState.SUBMITTING.value, NodeState.RUNNING.value)
+
+
+# ------------------------------------------------------------------------- rows
 
 
 def lock_execution(session: Session, task_id: int) -> Execution:
@@ -41,6 +51,13 @@ def lock_execution(session: Session, task_id: int) -> Execution:
     return row
 
 
+def get_execution(session: Session, task_id: int) -> Execution:
+    row = session.get(Execution, task_id, populate_existing=True)
+    if row is None:
+        raise NotFound(f"execution {task_id} not found")
+    return row
+
+
 def get_task(session: Session, task_id: int) -> WorkflowTask:
     row = session.get(WorkflowTask, task_id, populate_existing=True)
     if row is None:
@@ -55,6 +72,46 @@ def get_node(session: Session, node_id: int) -> NodeRun:
     return row
 
 
+def task_of_node(session: Session, node_id: int) -> int:
+    """The taskID a node run belongs to."""
+    task_id = session.execute(select(NodeRun.task_id).where(NodeRun.id == node_id)).scalar_one_or_none()
+    if task_id is None:
+        raise NotFound(f"node run {node_id} not found")
+    return int(task_id)
+
+
+def insert_task(session: Session, **values: Any) -> WorkflowTask:
+    """Insert a run's ``dss_workflow_task`` row (its id is the taskID)."""
+    task = WorkflowTask(**values)
+    session.add(task)
+    session.flush()
+    return task
+
+
+def insert_execution(session: Session, **values: Any) -> Execution:
+    execution = Execution(**values)
+    session.add(execution)
+    session.flush()
+    return execution
+
+
+def insert_nodes(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    session.execute(insert(NodeRun), list(rows))
+
+
+def end_task(session: Session, task: WorkflowTask, outcome: RunState, at: datetime, **values: Any) -> None:
+    """Move a run to its final state (forward only, as ``dss_workflow_task`` is)."""
+    run_transition(RunState(task.status), outcome)
+    task.status = outcome.value
+    task.progress = 1.0
+    task.updated_time = at
+    for name, value in values.items():
+        setattr(task, name, value)
+
+
+# -------------------------------------------------------------- node moves
+
+
 def cas_node(
     session: Session,
     node_id: int,
@@ -63,13 +120,95 @@ def cas_node(
     **values: Any,
 ) -> bool:
     """Move one node to ``target`` if it is in one of ``sources``; True when this call won."""
+    olds = check_moves(sources, target)
     result = session.execute(
         update(NodeRun)
-        .where(NodeRun.id == node_id, NodeRun.state.in_([s.value for s in sources]))
+        .where(NodeRun.id == node_id, NodeRun.state.in_([s.value for s in olds]))
         .values(state=target.value, version=NodeRun.version + 1, **values)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def touch_node(session: Session, node_id: int, state: NodeState, **values: Any) -> bool:
+    """Update a node's other columns if it is still in ``state`` (no move); True when it was."""
+    result = session.execute(
+        update(NodeRun)
+        .where(NodeRun.id == node_id, NodeRun.state == state.value)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def note_poll(session: Session, node_id: int, next_poll_at: datetime, progress: float | None) -> None:
+    """Count a poll of a still-running node and when the next one is due."""
+    values: dict[str, Any] = {"polls": NodeRun.polls + 1, "next_poll_at": next_poll_at}
+    if progress is not None:
+        values["progress"] = progress
+    touch_node(session, node_id, NodeState.RUNNING, **values)
+
+
+def move_nodes(session: Session, rows: Sequence[NodeRun], target: NodeState, **values: Any) -> None:
+    """Move nodes the caller locked and read: each from the state it was read in."""
+    olds = check_moves({NodeState(r.state) for r in rows}, target)
+    if rows:
+        session.execute(
+            update(NodeRun)
+            .where(NodeRun.id.in_([r.id for r in rows]), NodeRun.state.in_([s.value for s in olds]))
+            .values(state=target.value, version=NodeRun.version + 1, **values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def complete_control(session: Session, node_id: int, at: datetime) -> bool:
+    """Complete a queued control node in one compare-and-set; True when this call won."""
+    result = session.execute(st.CONTROL_DONE, {"node_id": node_id, "at": at})
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def lock_counters(session: Session, node_id: int) -> Row[*tuple[Any, ...]]:
+    """A node's key and children with its execution's counters; locks the execution's row."""
+    return session.execute(st.LOCK_COUNTERS, {"node_id": node_id}).one()
+
+
+def settle_one(session: Session, task_id: int, settled: int, total: int, at: datetime) -> bool:
+    """Count one more settled node; on MariaDB/MySQL also write the task row's progress (and
+    Running) in the same statement. True when the task row was written."""
+    if session.get_bind().dialect.name in ("mysql", "mariadb"):
+        progress = settled / total if total else 1.0
+        params = {"b_task_id": task_id, "settled": settled, "progress": progress, "at": at}
+        session.execute(st.SETTLE_AND_PROGRESS, params)
+        return True
+    session.execute(st.SETTLE_ONE, {"b_task_id": task_id})
+    return False
+
+
+def release_children(
+    session: Session, task_id: int, keys: Sequence[str], at: datetime
+) -> list[Row[*tuple[Any, ...]]]:
+    """Decrement the children's counters; queue (and return) the ones reaching zero."""
+    if not keys:
+        return []
+    children = session.execute(st.CHILDREN, {"task_id": task_id, "keys": list(keys)}).all()
+    ready = [c for c in children if c.pending_parents == 1 and c.state == NodeState.PENDING.value]
+    if ready and len(ready) == len(children):  # chains and a join's last parent: one UPDATE
+        session.execute(st.QUEUE_READY, {"ids": [c.id for c in ready], "at": at})
+    else:
+        if children:
+            session.execute(st.DECREMENT, {"ids": [c.id for c in children]})
+        if ready:
+            session.execute(st.QUEUE, {"ids": [c.id for c in ready], "at": at})
+    return ready
+
+
+def write_progress(session: Session, task_id: int, progress: float, running: bool, at: datetime) -> None:
+    """The task row's progress; ``running`` also moves a not-yet-started run to Running."""
+    statement = st.PROGRESS_AND_RUNNING if running else st.PROGRESS
+    session.execute(statement, {"task_id": task_id, "at": at, "b_progress": progress})
+
+
+# ------------------------------------------------------------------- reads
 
 
 def nodes_in(
@@ -116,33 +255,20 @@ def all_nodes(session: Session, task_id: int) -> Sequence[NodeRun]:
     )
 
 
-def set_nodes(session: Session, ids: Sequence[int], target: NodeState, **values: Any) -> None:
-    """Move nodes already locked and checked by the caller."""
-    if ids:
-        session.execute(
-            update(NodeRun)
-            .where(NodeRun.id.in_(list(ids)))
-            .values(state=target.value, version=NodeRun.version + 1, **values)
-            .execution_options(synchronize_session=False)
-        )
-
-
-def latest_info(
-    session: Session, flow_id: int, version: str | None, lock: bool = False
-) -> WorkflowExecuteInfo | None:
-    query = select(WorkflowExecuteInfo).where(WorkflowExecuteInfo.flow_id == flow_id)
-    if version is not None:
-        query = query.where(WorkflowExecuteInfo.version == version)
-    query = query.order_by(WorkflowExecuteInfo.id.desc()).limit(1)
-    if lock:
-        query = query.with_for_update()
-    return session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
+def node_states(session: Session, task_id: int) -> dict[str, NodeState]:
+    """Node key -> state of one execution (the columns only)."""
+    rows = session.execute(select(NodeRun.node_key, NodeRun.state).where(NodeRun.task_id == task_id)).all()
+    return {key: NodeState(state) for key, state in rows}
 
 
 def engine_of(node: Any) -> str | None:
     """The Linkis engine of a node (``linkis.<engine>.<runType>``), None for control nodes."""
     parts = node.job_type.split(".")
     return parts[1] if node.kind == "linkis" and len(parts) > 2 else None
+
+
+def children_of(node: NodeRun) -> list[str]:
+    return list(json.loads(node.children or "[]"))
 
 
 def active_in_execution(session: Session, task_id: int) -> int:
@@ -187,17 +313,27 @@ def parked(
     return session.execute(query.order_by(NodeRun.queued_at).limit(limit)).scalars().all()
 
 
-def children_of(node: NodeRun) -> list[str]:
-    return list(json.loads(node.children or "[]"))
-
-
 def overdue(
-    session: Session, state: NodeState, column: Any, before: datetime, limit: int = 500
+    session: Session, state: NodeState, stamp: str, before: datetime, limit: int = 500
 ) -> Sequence[NodeRun]:
-    """Return nodes in ``state`` whose timestamp ``column`` is older than ``before``."""
+    """Return nodes in ``state`` whose timestamp column ``stamp`` is older than ``before``."""
+    column = getattr(NodeRun, stamp)
     return (
         session.execute(
             select(NodeRun).where(NodeRun.state == state.value, column < before).order_by(column).limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def settled_unfinished(session: Session, limit: int = 100) -> Sequence[int]:
+    """Executions whose nodes have all settled but whose end was not recorded."""
+    return (
+        session.execute(
+            select(Execution.task_id)
+            .where(Execution.finished_time.is_(None), Execution.settled_nodes >= Execution.total_nodes)
+            .limit(limit)
         )
         .scalars()
         .all()

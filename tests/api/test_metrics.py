@@ -13,11 +13,11 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.embedded import embedded_stack
+from api.extensions import db
+from flowexec.actions import AdoptNode
+from flowexec.actions import PollNode
+from flowexec.actions import RunNodes
 from flowexec.errors import LinkisUnavailable
-from flowexec.planner import AdoptNode
-from flowexec.planner import PollNode
-from flowexec.planner import RunNodes
-from flowexec.store.db import db
 from flowexec.store.models import NodeRun
 from flowexec.store.models import WorkflowTask
 from tests.api.conftest import execute
@@ -203,7 +203,7 @@ def test_worker_serves_its_metrics_on_its_port_when_ready() -> None:
     from celery import Celery
     from celery.signals import worker_ready
 
-    from workers import signals
+    from workers import lifecycle
 
     class Consumer:  # what celery sends worker_ready with
         def __init__(self, app: Celery) -> None:
@@ -211,7 +211,7 @@ def test_worker_serves_its_metrics_on_its_port_when_ready() -> None:
 
     port = _free_port()
     app = Celery("metrics-test")
-    receiver = signals.serve_metrics_when_ready(app, port)
+    receiver = lifecycle.serve_metrics_when_ready(app, port)
     try:
         worker_ready.send(sender=Consumer(Celery("another")))  # not this app's worker: nothing
         with pytest.raises(requests.ConnectionError):

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-from datetime import date
-from datetime import datetime
-
 import pytest
 from hypothesis import given
 from hypothesis import settings
@@ -266,29 +262,6 @@ def test_from_and_to_node_match_brute_force_reachability(dag, data):
     assert to_runs == {k} | reach(edges, k, forward=False)
 
 
-# --- poll backoff ----------------------------------------------------------------------------
-
-
-def test_poll_countdown_starts_at_poll_min_and_grows():
-    assert planner.poll_countdown(0, 0.5, 5.0) == 0.5
-    assert planner.poll_countdown(1, 0.5, 5.0) == pytest.approx(0.75)
-    assert planner.poll_countdown(2, 0.5, 5.0) == pytest.approx(1.125)
-    assert isinstance(planner.poll_countdown(0, 1, 5), float)
-
-
-@pytest.mark.parametrize(("poll_min", "poll_max"), [(0.5, 5.0), (0.1, 0.1), (1.0, 60.0), (2.0, 3.0)])
-def test_poll_countdown_is_monotonic_and_capped(poll_min, poll_max):
-    values = [planner.poll_countdown(i, poll_min, poll_max) for i in range(200)]
-    assert values[0] == poll_min
-    assert all(a <= b for a, b in itertools.pairwise(values))
-    assert all(poll_min <= v <= poll_max for v in values)
-    assert values[-1] == poll_max
-
-
-def test_poll_countdown_huge_poll_counts_do_not_overflow():
-    assert planner.poll_countdown(10**9, 0.5, 5.0) == 5.0
-
-
 # --- outcomes and err_desc -------------------------------------------------------------------
 
 
@@ -391,100 +364,3 @@ def test_move_in_lists_along_a_legal_node_life():
         states["a"] = new
         assert as_sets(lists) == as_sets(planner.info_lists(states))
     assert lists["failed_jobs"] == "a" and lists["pending_jobs"] == "b" and lists["running_jobs"] == ""
-
-
-# --- variables -------------------------------------------------------------------------------
-
-
-def call_flow_variables(props, overrides, today):
-    before = datetime.now().hour
-    out = planner.flow_variables(props, overrides, today)
-    after = datetime.now().hour
-    return out, {before, after}
-
-
-def assert_derived(out, day_after, hours):
-    hour = out["run_today_h"][8:]
-    assert int(hour) in hours and len(hour) == 2
-    assert out["run_today_h"] == day_after + hour
-    assert out["run_today_hour"] == out["run_today_h"]
-    std = f"{day_after[:4]}-{day_after[4:6]}-{day_after[6:]} {hour}"
-    assert out["run_today_h_std"] == std
-    assert out["run_today_hour_std"] == std
-
-
-@pytest.mark.parametrize(
-    ("today", "run_date", "day_after"),
-    [
-        (date(2025, 3, 15), "20250314", "20250315"),
-        (date(2025, 3, 1), "20250228", "20250301"),
-        (date(2024, 3, 1), "20240229", "20240301"),
-        (date(2025, 1, 1), "20241231", "20250101"),
-    ],
-)
-def test_run_date_defaults_to_yesterday(today, run_date, day_after):
-    out, hours = call_flow_variables({"user.to.proxy": "alice"}, {}, today)
-    assert out["run_date"] == run_date
-    assert out["user.to.proxy"] == "alice"
-    assert_derived(out, day_after, hours)
-
-
-def test_explicit_run_date_is_kept():
-    out, hours = call_flow_variables({"run_date": "20241231"}, {}, date(2025, 6, 1))
-    assert out["run_date"] == "20241231"
-    assert_derived(out, "20250101", hours)
-
-
-@pytest.mark.parametrize("bad", ["2025-03-01", "yesterday", "20251301", "20250230", "${run_date}", ""])
-def test_unparsable_run_date_falls_back_to_yesterday(bad):
-    out, hours = call_flow_variables({"run_date": bad}, {}, date(2025, 3, 10))
-    assert out["run_date"] == "20250309"
-    assert_derived(out, "20250310", hours)
-
-
-def test_overrides_win_over_props_and_are_strings():
-    props = {"run_date": "20250301", "target_db": "dw_sales", "keep": "1"}
-    out, hours = call_flow_variables(
-        props, {"run_date": 20240228, "target_db": "dw_test", "n": 5}, date(2025, 6, 1)
-    )
-    assert out["run_date"] == "20240228"
-    assert out["target_db"] == "dw_test"
-    assert out["keep"] == "1" and out["n"] == "5"
-    assert_derived(out, "20240229", hours)
-
-
-def test_override_of_a_derived_variable_wins():
-    out = planner.flow_variables({}, {"run_today_h": "2025010112"}, date(2025, 6, 1))
-    assert out["run_today_h"] == "2025010112"
-
-
-@pytest.mark.parametrize(
-    ("code", "expected"),
-    [
-        ("echo ${run_date}", "echo 20250301"),
-        ("${a}${a}-${b}", "11-${b}"),
-        (
-            "select * from ${target_db}.t where d='${run_date}'",
-            "select * from dw.t where d='20250301'",
-        ),
-        ("${user.to.proxy}", "alice"),
-        ("$run_date ${ run_date } $${run_date}", "$run_date ${ run_date } $20250301"),
-        ("${unknown} stays", "${unknown} stays"),
-        ("${1bad}", "${1bad}"),
-        ("path=${p}", r"path=C:\1\g<0>"),
-        ("", ""),
-    ],
-)
-def test_render(code, expected):
-    variables = {
-        "run_date": "20250301",
-        "a": "1",
-        "target_db": "dw",
-        "user.to.proxy": "alice",
-        "p": r"C:\1\g<0>",
-    }
-    assert planner.render(code, variables) == expected
-
-
-def test_render_does_not_substitute_recursively():
-    assert planner.render("${a}", {"a": "${b}", "b": "x"}) == "${b}"

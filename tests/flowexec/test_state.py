@@ -180,3 +180,19 @@ def test_str_is_the_stored_spelling():
     assert str(N.SUCCEED) == "Succeed" and f"{N.SKIPPED}" == "Skipped"
     assert str(R.WAIT_FOR_RETRY) == "WaitForRetry"
     assert N("Running") is N.RUNNING and R("Running") is R.RUNNING
+
+
+@pytest.mark.parametrize("pair", ALL_NODE_PAIRS, ids=pair_id)
+def test_check_moves_refuses_any_illegal_source(pair):
+    old, new = pair
+    if (old, new) in EXPECTED_NODE_MOVES:
+        assert state.check_moves([old], new) == {old}
+    else:
+        with pytest.raises(IllegalTransition):
+            state.check_moves([old], new)
+
+
+def test_check_path_checks_every_step():
+    assert state.check_path([N.QUEUED, N.SUBMITTING, N.SUCCEED]) == (N.QUEUED, N.SUCCEED)
+    with pytest.raises(IllegalTransition):
+        state.check_path([N.QUEUED, N.SUCCEED])

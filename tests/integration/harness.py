@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from api.extensions import db
 from flowexec import service
 from flowexec.planner import NodeLimits
 from flowexec.skip import ExecuteStrategy
 from flowexec.state import RUN_TERMINAL
 from flowexec.state import RunState
-from flowexec.store.db import db
 from flowexec.store.models import WorkflowExecuteInfo
 from workers import dispatch
 

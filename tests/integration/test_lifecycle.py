@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import update
 
 from api.embedded import embedded_stack
+from api.extensions import db
 from flowexec import service
 from flowexec.linkis.client import LinkisClient
 from flowexec.skip import ExecuteStrategy
 from flowexec.state import RUN_TERMINAL
 from flowexec.state import RunState
-from flowexec.store.db import db
 from flowexec.store.models import NodeRun
 from tests.integration.harness import check_invariants
 from tests.integration.harness import execute

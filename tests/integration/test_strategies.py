@@ -195,8 +195,8 @@ def test_selected_with_an_unknown_node_is_refused_and_writes_nothing(stack: Any)
     from sqlalchemy import func
     from sqlalchemy import select
 
+    from api.extensions import db
     from flowexec.errors import InvalidRequest
-    from flowexec.store.db import db
     from flowexec.store.models import WorkflowTask
 
     doc, _ = shape("diamond", None)

@@ -16,7 +16,7 @@ from flask_migrate import upgrade
 
 from api import create_app
 from api import migrations_dir
-from flowexec.store.db import db
+from api.extensions import db
 
 SEED_TASK_COLUMNS = [
     "id",

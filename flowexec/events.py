@@ -1,4 +1,7 @@
-"""The ``node_transitioned`` signal: sent inside the transaction that moved the nodes."""
+"""The ``node_transitioned`` event: sent inside the transaction that moved the nodes.
+
+Receivers (``flowexec.store.projections``) write what follows from a batch of moves in that
+same transaction, so the seed tables never disagree with the node rows."""
 
 from __future__ import annotations
 

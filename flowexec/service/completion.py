@@ -1,0 +1,222 @@
+"""What follows a node's end, inside the transaction that records it: retries, the failure
+policy, the release of children (the database-held join), and the execution's end."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from collections.abc import Sequence
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from flowexec import planner
+from flowexec.actions import Action
+from flowexec.actions import KillJob
+from flowexec.actions import RunNodes
+from flowexec.config import Settings
+from flowexec.events import Change
+from flowexec.graph import NodeKind
+from flowexec.policy import KILL_CANCELS
+from flowexec.policy import FailurePolicy
+from flowexec.service.common import Counted
+from flowexec.service.common import emit
+from flowexec.service.common import now
+from flowexec.service.common import run_actions
+from flowexec.state import NODE_ACTIVE
+from flowexec.state import NODE_FAILED
+from flowexec.state import RUN_TERMINAL
+from flowexec.state import NodeState
+from flowexec.state import RunState
+from flowexec.store import projections
+from flowexec.store import repository as repo
+from flowexec.store.models import Execution
+from flowexec.store.models import NodeRun
+
+log = logging.getLogger(__name__)
+
+
+def complete(
+    session: Session,
+    execution: Execution,
+    node: NodeRun,
+    old: NodeState,
+    outcome: NodeState,
+    prior: Sequence[Change] = (),
+    **values: Any,
+) -> list[Action]:
+    """Move a node (locked, in ``old``) to its outcome and do what follows, in the caller's
+    transaction. ``prior``: changes this transaction made before, sent in the same batch."""
+    at = now()
+    if outcome is NodeState.FAILED and node.retries_left > 0 and not execution.cancel_requested:
+        emit(session, execution, prior)
+        return _retry(session, execution, node, old, values.get("error"), at)
+    if not repo.cas_node(session, node.id, [old], outcome, finished_at=at, updated_at=at, **values):
+        log.info("completion lost node_id=%s state=%s outcome=%s", node.id, old, outcome)
+        emit(session, execution, prior)
+        return []
+    execution.settled_nodes += 1
+    changes = [*prior, Change(node.node_key, old, outcome)]
+    holds_slot = old in NODE_ACTIVE and node.kind == NodeKind.LINKIS.value
+    actions: list[Action] = list(unpark(session, execution, node)) if holds_slot else []
+    if outcome in NODE_FAILED:
+        execution.failed_nodes += 1
+        actions += _apply_policy(session, execution, node, changes, at)
+    elif not execution.cancel_requested:
+        actions += run_actions(release(session, execution, repo.children_of(node), changes, at))
+    emit(session, execution, changes)
+    if execution.settled_nodes >= execution.total_nodes:
+        finalize(session, execution)
+    return actions
+
+
+def _retry(
+    session: Session, execution: Execution, node: NodeRun, old: NodeState, error: str | None, at: datetime
+) -> list[Action]:
+    """Send a failed attempt back to the queue, to run again after the node's retry delay."""
+    delay = float(json.loads(node.spec or "{}").get("retryDelay") or 0)
+    if not repo.cas_node(
+        session,
+        node.id,
+        [old],
+        NodeState.QUEUED,
+        retries_left=node.retries_left - 1,
+        error=f"attempt {node.attempt} failed: {error or 'unknown error'}",
+        queued_at=at + timedelta(seconds=delay),
+        updated_at=at,
+        linkis_exec_id=None,
+        linkis_task_id=None,
+        next_poll_at=None,
+        deadline_at=None,
+        polls=0,
+    ):
+        return []
+    log.info("node retried node_id=%s attempt=%s delay=%s", node.id, node.attempt, delay)
+    emit(session, execution, [Change(node.node_key, old, NodeState.QUEUED)])
+    freed = unpark(session, execution, node) if old in NODE_ACTIVE else []
+    return [*run_actions([node], countdown=delay), *freed]
+
+
+def _apply_policy(
+    session: Session, execution: Execution, node: NodeRun, changes: list[Change], at: datetime
+) -> list[Action]:
+    """What a node's failure does to the rest of its execution."""
+    policy = (
+        FailurePolicy.FAIL_FAST if execution.cancel_requested else FailurePolicy(execution.failure_policy)
+    )
+    if policy.skips_downstream:
+        _skip_downstream(session, execution, node, changes, at)
+        return []
+    return cancel(session, execution, policy.cancels, changes, at, policy.reason)
+
+
+def cancel(
+    session: Session,
+    execution: Execution,
+    states: Iterable[NodeState],
+    changes: list[Change],
+    at: datetime,
+    error: str,
+) -> list[Action]:
+    """Cancel every node of the execution in ``states``; kill the Linkis jobs of running ones."""
+    rows = repo.nodes_in(session, execution.task_id, states, lock=True)
+    repo.move_nodes(session, rows, NodeState.CANCELLED, finished_at=at, updated_at=at, error=error)
+    changes += [Change(r.node_key, NodeState(r.state), NodeState.CANCELLED) for r in rows]
+    execution.settled_nodes += len(rows)
+    running = [r for r in rows if r.state == NodeState.RUNNING.value]
+    return [KillJob(r.id, r.linkis_exec_id or "", int(r.linkis_task_id or 0)) for r in running]
+
+
+def cancel_all(
+    session: Session, execution: Execution, changes: list[Change], at: datetime, error: str
+) -> list[Action]:
+    """A kill: nothing new starts, running jobs are killed, everything else is Cancelled."""
+    return cancel(session, execution, KILL_CANCELS, changes, at, error)
+
+
+def _skip_downstream(
+    session: Session, execution: Execution, node: NodeRun, changes: list[Change], at: datetime
+) -> None:
+    """Continue: every node downstream of a failed one is Skipped, "upstream failed"."""
+    skipped: list[NodeRun] = []
+    seen: set[str] = set()
+    frontier = repo.children_of(node)
+    while frontier:
+        rows = [r for r in repo.nodes_by_key(session, execution.task_id, frontier) if r.node_key not in seen]
+        seen.update(r.node_key for r in rows)
+        pending = [r for r in rows if r.state == NodeState.PENDING.value]
+        skipped += pending
+        frontier = [key for r in pending for key in repo.children_of(r) if key not in seen]
+    repo.move_nodes(
+        session,
+        skipped,
+        NodeState.SKIPPED,
+        finished_at=at,
+        updated_at=at,
+        error=f"upstream failed: {node.title}",
+    )
+    changes += [Change(r.node_key, NodeState.PENDING, NodeState.SKIPPED) for r in skipped]
+    execution.settled_nodes += len(skipped)
+
+
+def release(
+    session: Session, execution: Counted, keys: Sequence[str], changes: list[Change], at: datetime
+) -> list[Any]:
+    """Decrement the children's counters; the ones reaching zero are queued by this transaction."""
+    ready = repo.release_children(session, execution.task_id, keys, at)
+    changes += [Change(c.node_key, NodeState.PENDING, NodeState.QUEUED) for c in ready]
+    return ready
+
+
+def unpark(session: Session, execution: Execution, node: NodeRun) -> list[RunNodes]:
+    """A slot freed: send the oldest node parked at this execution's cap, or at this engine's."""
+    waiting = repo.parked(session, 1, task_id=execution.task_id) if execution.max_parallel else []
+    engine = repo.engine_of(node)
+    if not waiting and engine is not None:
+        waiting = repo.parked(session, 1, engine=engine)
+    return run_actions(waiting)
+
+
+def over_cap(session: Session, execution: Execution, node: NodeRun, settings: Settings) -> bool:
+    """True when starting this node would exceed its execution's or its engine's cap."""
+    if node.kind != NodeKind.LINKIS.value:
+        return False
+    if (
+        execution.max_parallel
+        and repo.active_in_execution(session, execution.task_id) >= execution.max_parallel
+    ):
+        return True
+    engine = repo.engine_of(node) or ""
+    cap = settings.engine_caps.get(engine)
+    return cap is not None and repo.active_of_engine(session, engine) >= cap
+
+
+def finalize(session: Session, execution: Execution) -> None:
+    """End an execution whose nodes have all settled: task status, progress 1, execute_info."""
+    task = repo.get_task(session, execution.task_id)
+    if RunState(task.status) in RUN_TERMINAL:
+        return
+    nodes = repo.all_nodes(session, execution.task_id)
+    outcome = planner.run_outcome((NodeState(n.state) for n in nodes), execution.cancel_requested)
+    at = now()
+    errors: dict[str, Any] = {}
+    if outcome is not RunState.SUCCEED:
+        failed = [(n.title, n.state, n.error) for n in nodes if NodeState(n.state) in NODE_FAILED]
+        errors["err_code"] = 90101 if execution.cancel_requested else 90102
+        errors["err_desc"] = planner.failure_text(failed, execution.cancel_requested)[:256]
+    repo.end_task(session, task, outcome, at, **errors)
+    execution.finished_time = at
+    states = {n.node_key: NodeState(n.state) for n in nodes}
+    projections.record_end(
+        session,
+        execution.task_id,
+        execution.flow_id,
+        execution.version,
+        states,
+        outcome is RunState.SUCCEED,
+        at,
+    )
+    log.info("execution finished task_id=%s status=%s", execution.task_id, outcome.value)

@@ -1,0 +1,333 @@
+"""A node's steps: claim, submit, record the Linkis ids, poll, end (each one transaction).
+
+Linkis calls happen between transactions, never inside one: a slow Linkis must not hold the
+execution's lock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from flowexec import logcontext
+from flowexec import variables as vars_
+from flowexec.actions import Action
+from flowexec.actions import KillJob
+from flowexec.actions import PollNode
+from flowexec.backoff import poll_countdown
+from flowexec.config import Settings
+from flowexec.errors import LinkisError
+from flowexec.errors import LinkisUnavailable
+from flowexec.events import Change
+from flowexec.graph import NodeKind
+from flowexec.linkis.port import DEFAULT_ENGINE_VERSIONS
+from flowexec.linkis.port import JobRef
+from flowexec.linkis.port import JobSpec
+from flowexec.linkis.port import Linkis
+from flowexec.linkis.port import engine_type
+from flowexec.service import completion
+from flowexec.service.common import Counters
+from flowexec.service.common import emit
+from flowexec.service.common import label
+from flowexec.service.common import lock_node
+from flowexec.service.common import now
+from flowexec.service.common import run_actions
+from flowexec.state import NodeState
+from flowexec.store import repository as repo
+from flowexec.store.db import in_transaction
+from flowexec.store.models import NodeRun
+from flowexec.store.models import WorkflowTask
+
+log = logging.getLogger(__name__)
+
+LinkisFor = Callable[[str], Linkis]
+LINKIS_OUTCOMES = {
+    "Succeed": NodeState.SUCCEED,
+    "Failed": NodeState.FAILED,
+    "Cancelled": NodeState.CANCELLED,
+    "Timeout": NodeState.TIMEOUT,
+}
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A node this delivery owns, ready to submit; ``None`` spec for control nodes."""
+
+    node_id: int
+    task_id: int
+    attempt: int
+    spec: JobSpec | None
+
+
+def start_node(node_id: int, settings: Settings) -> tuple[Claimed | None, list[Action]]:
+    """Claim a queued node (Queued -> Submitting); control nodes complete at once."""
+
+    def work(session: Session) -> tuple[Claimed | None, list[Action]]:
+        at = now()
+        # A queued control node completes in one compare-and-set; anything else (a Linkis node,
+        # a claim lost) takes the general path below.
+        if repo.complete_control(session, node_id, at):
+            return None, _run_control(session, node_id, at)
+        node, execution = lock_node(session, node_id)
+        if node.state == NodeState.QUEUED.value and completion.over_cap(session, execution, node, settings):
+            repo.touch_node(session, node_id, NodeState.QUEUED, parked=True)
+            log.info("node parked at its cap node_id=%s", node_id)
+            return None, []
+        claimed = repo.cas_node(
+            session,
+            node_id,
+            [NodeState.QUEUED],
+            NodeState.SUBMITTING,
+            attempt=node.attempt + 1,
+            started_at=at,
+            updated_at=at,
+            parked=False,
+        )
+        if not claimed:
+            log.info("claim lost node_id=%s state=%s", node_id, node.state)
+            return None, []
+        claim = Change(node.node_key, NodeState.QUEUED, NodeState.SUBMITTING)
+        if node.kind != NodeKind.LINKIS.value:
+            # One batch for both moves: the seed tables are written once for a control node.
+            return None, completion.complete(
+                session, execution, node, NodeState.SUBMITTING, NodeState.SUCCEED, prior=(claim,)
+            )
+        emit(session, execution, [claim])
+        spec = job_spec(node, repo.get_task(session, node.task_id), settings)
+        return Claimed(node_id, node.task_id, node.attempt + 1, spec), []
+
+    return in_transaction(work)
+
+
+def _run_control(session: Session, node_id: int, at: datetime) -> list[Action]:
+    """The rest of a control node's step, once it moved Queued -> Succeed (the Submitting in
+    between is never visible outside this transaction): under the execution's lock, the
+    counters, the children and the seed tables, as ``completion.complete`` does for a Succeed."""
+    row = repo.lock_counters(session, node_id)
+    logcontext.bind(row.task_id, row.node_key)
+    counters = Counters(row.task_id, row.flow_id, row.version, row.total_nodes, row.settled_nodes + 1)
+    written = repo.settle_one(session, row.task_id, counters.settled_nodes, counters.total_nodes, at)
+    changes = [
+        Change(row.node_key, NodeState.QUEUED, NodeState.SUBMITTING),
+        Change(row.node_key, NodeState.SUBMITTING, NodeState.SUCCEED),
+    ]
+    actions: list[Action] = []
+    if not row.cancel_requested:
+        children = json.loads(row.children or "[]")
+        actions += run_actions(completion.release(session, counters, children, changes, at))
+    emit(session, counters, changes, task_written=written)
+    if counters.settled_nodes >= counters.total_nodes:
+        completion.finalize(session, repo.get_execution(session, row.task_id))
+    return actions
+
+
+def job_spec(node: NodeRun, task: WorkflowTask, settings: Settings) -> JobSpec:
+    """Build the Linkis job of a node: code with variables substituted, DSS's labels and source."""
+    spec = json.loads(node.spec or "{}")
+    configuration = spec.get("configuration") or {}
+    variables = {str(k): str(v) for k, v in (spec.get("variables") or {}).items()}
+    params = json.loads(task.params or "{}")
+    source = json.loads(task.script_path or "{}") if (task.script_path or "").startswith("{") else {}
+    versions = {**DEFAULT_ENGINE_VERSIONS, **settings.engine_versions}
+    return JobSpec(
+        code=vars_.render(spec.get("code") or "", variables),
+        run_type=spec.get("runType") or "shell",
+        engine_type=engine_type(spec.get("engine") or "shell", versions),
+        user=linkis_user(task, settings),
+        variables=variables,
+        startup=configuration.get("startup") or {},
+        runtime={**(configuration.get("runtime") or {}), "nodeName": spec.get("title") or node.title},
+        special=configuration.get("special") or {},
+        labels={"route": str((params.get("labels") or {}).get("route", "dev"))},
+        source={
+            **{k: str(v) for k, v in source.items()},
+            "nodeName": node.title,
+            "flowexecNodeRunId": str(node.id),
+            "flowexecAttempt": str(node.attempt + 1),
+        },
+    )
+
+
+def linkis_user(task: WorkflowTask, settings: Settings) -> str:
+    """The Linkis user a node's job runs as: the configured one, else the submitter."""
+    return settings.linkis_user or task.um_user or "hadoop"
+
+
+def submit_node(claimed: Claimed, linkis_for: LinkisFor, settings: Settings) -> list[Action]:
+    """Submit a claimed node's job and record its ids at once (-> Running).
+
+    Crash window: between Linkis accepting the job and the commit below, a crash leaves the
+    node Submitting with no ids; the reconciler hands such nodes back after a grace period.
+    """
+    assert claimed.spec is not None
+    try:
+        ref = linkis_for(claimed.spec.user).submit(claimed.spec)
+    except LinkisError as exc:
+        if isinstance(exc, LinkisUnavailable):
+            raise
+        return finish_node(claimed.node_id, NodeState.FAILED, [NodeState.SUBMITTING], error=str(exc))
+    return record_submission(claimed.node_id, ref, settings)
+
+
+def record_submission(node_id: int, ref: JobRef, settings: Settings) -> list[Action]:
+    def work(session: Session) -> list[Action]:
+        node, execution = lock_node(session, node_id)
+        at = now()
+        timeout = float(json.loads(node.spec or "{}").get("timeout") or 0)
+        deadline = (node.started_at or at) + timedelta(seconds=timeout) if timeout > 0 else None
+        countdown = until_deadline(poll_countdown(0, settings.poll_min, settings.poll_max), deadline, at)
+        running = repo.cas_node(
+            session,
+            node_id,
+            [NodeState.SUBMITTING],
+            NodeState.RUNNING,
+            linkis_exec_id=ref.exec_id,
+            linkis_task_id=ref.task_id,
+            updated_at=at,
+            polls=0,
+            next_poll_at=at + timedelta(seconds=countdown),
+            deadline_at=deadline,
+        )
+        if running:
+            emit(session, execution, [Change(node.node_key, NodeState.SUBMITTING, NodeState.RUNNING)])
+            return [PollNode(node_id, countdown, label(node))]
+        # The node was cancelled while we submitted: its job must not run on.
+        log.info("submitted after cancel node_id=%s exec_id=%s", node_id, ref.exec_id)
+        repo.touch_node(
+            session, node_id, NodeState.CANCELLED, linkis_exec_id=ref.exec_id, linkis_task_id=ref.task_id
+        )
+        return [KillJob(node_id, ref.exec_id, ref.task_id)]
+
+    return in_transaction(work)
+
+
+def until_deadline(countdown: float, deadline: datetime | None, at: datetime) -> float:
+    """Never sleep past a node's deadline: the poll after it is the one that times it out."""
+    if deadline is None:
+        return countdown
+    return max(0.0, min(countdown, (deadline - at).total_seconds()))
+
+
+def release_node(node_id: int) -> None:
+    """Hand a node whose submission failed transiently back to the queue (Submitting -> Queued)."""
+
+    def work(session: Session) -> None:
+        node, execution = lock_node(session, node_id)
+        at = now()
+        back = repo.cas_node(
+            session,
+            node_id,
+            [NodeState.SUBMITTING],
+            NodeState.QUEUED,
+            attempt=node.attempt - 1,
+            queued_at=at,
+            updated_at=at,
+        )
+        if back:
+            emit(session, execution, [Change(node.node_key, NodeState.SUBMITTING, NodeState.QUEUED)])
+
+    in_transaction(work)
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """What a poll found: ``retry_in`` seconds when the job still runs, else the actions."""
+
+    retry_in: float | None
+    actions: list[Action]
+
+
+def poll_node(node_id: int, linkis_for: LinkisFor, settings: Settings) -> PollResult:
+    """Ask Linkis how a running node's job is doing; complete the node when it has ended."""
+    node, task = in_transaction(lambda s: node_and_task(s, node_id))
+    if node.state != NodeState.RUNNING.value or node.linkis_task_id is None:
+        return PollResult(None, [])
+    linkis = linkis_for(linkis_user(task, settings))
+    ref = JobRef(node.linkis_exec_id or "", int(node.linkis_task_id))
+    if node.deadline_at is not None and now() >= node.deadline_at:
+        return PollResult(None, time_out_node(node_id))
+    status = linkis.status(ref)
+    if not status.terminal:
+        at = now()
+        countdown = until_deadline(
+            poll_countdown(node.polls + 1, settings.poll_min, settings.poll_max), node.deadline_at, at
+        )
+        _note_poll(node_id, countdown, status.progress)
+        return PollResult(countdown, [])
+    info = linkis.history(ref.task_id)
+    outcome = LINKIS_OUTCOMES[info.status if info.status in LINKIS_OUTCOMES else status.state]
+    error = None
+    if outcome is not NodeState.SUCCEED:
+        error = f"Linkis job {ref.task_id} {info.status}: {info.err_desc or 'no error text'}"
+        if info.err_code:
+            error += f" (errCode {info.err_code})"
+    actions = finish_node(
+        node_id,
+        outcome,
+        [NodeState.RUNNING],
+        error=error,
+        log_path=info.log_path,
+        result_location=info.result_location,
+        progress=1.0,
+    )
+    return PollResult(None, actions)
+
+
+def time_out_node(node_id: int) -> list[Action]:
+    """End a running node past its deadline: Timeout (terminal, a failure) and kill its job."""
+
+    def work(session: Session) -> list[Action]:
+        node, execution = lock_node(session, node_id)
+        if node.state != NodeState.RUNNING.value:
+            return []
+        timeout = json.loads(node.spec or "{}").get("timeout")
+        error = f"timed out after {timeout} s; Linkis job killed"
+        actions = completion.complete(
+            session, execution, node, NodeState.RUNNING, NodeState.TIMEOUT, error=error
+        )
+        if node.linkis_task_id:
+            actions.append(KillJob(node.id, node.linkis_exec_id or "", int(node.linkis_task_id)))
+        return actions
+
+    return in_transaction(work)
+
+
+def node_and_task(session: Session, node_id: int) -> tuple[NodeRun, WorkflowTask]:
+    node = repo.get_node(session, node_id)
+    return node, repo.get_task(session, node.task_id)
+
+
+def _note_poll(node_id: int, countdown: float, progress: float | None) -> None:
+    next_poll = now() + timedelta(seconds=countdown)
+    in_transaction(lambda session: repo.note_poll(session, node_id, next_poll, progress))
+
+
+def finish_node(
+    node_id: int, outcome: NodeState, expected: Sequence[NodeState], **values: Any
+) -> list[Action]:
+    """Record a node's end and queue what it unblocked (one transaction)."""
+
+    def work(session: Session) -> list[Action]:
+        node, execution = lock_node(session, node_id)
+        old = NodeState(node.state)
+        if old not in expected:
+            log.info("completion lost node_id=%s state=%s outcome=%s", node_id, old, outcome)
+            return []
+        return completion.complete(session, execution, node, old, outcome, **values)
+
+    return in_transaction(work)
+
+
+def fail_node(node_id: int, error: str) -> list[Action]:
+    """Fail a node whose task crashed after claiming it. A node still Queued was never
+    claimed: the reconciler sends it again (the table has no Queued -> Failed)."""
+    expected = [NodeState.SUBMITTING, NodeState.RUNNING]
+    return finish_node(node_id, NodeState.FAILED, expected, error=error[:4000])

@@ -1,0 +1,238 @@
+"""Start an execution: plan it and persist its task, counters and node rows in one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from flowexec import execid
+from flowexec import planner
+from flowexec.actions import Action
+from flowexec.config import Settings
+from flowexec.errors import InvalidRequest
+from flowexec.errors import NotFound
+from flowexec.graph import Flow
+from flowexec.graph import NodeKind
+from flowexec.policy import FailurePolicy
+from flowexec.service import completion
+from flowexec.service.common import now
+from flowexec.service.common import run_actions
+from flowexec.service.flows import load_flow
+from flowexec.skip import ExecuteStrategy
+from flowexec.skip import StrategyArgs
+from flowexec.skip import skipped_nodes
+from flowexec.state import NodeState
+from flowexec.state import RunState
+from flowexec.store import projections
+from flowexec.store import repository as repo
+from flowexec.store.db import in_transaction
+from flowexec.store.models import FlowVersion
+from flowexec.store.models import WorkflowTask
+from flowexec.variables import flow_variables
+
+APPLICATION = execid.APPLICATION
+
+
+@dataclass(frozen=True)
+class ExecutionRequest:
+    """What a caller asks for: DSS's execute body, decoded."""
+
+    flow_id: int
+    version: str | None
+    user: str
+    strategy: ExecuteStrategy = ExecuteStrategy.EXECUTE
+    node_ids: frozenset[str] = frozenset()
+    rerun_of: int | None = None
+    failure_policy: FailurePolicy | str = FailurePolicy.FAIL_FAST
+    variables: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+    labels: Mapping[str, Any] = field(default_factory=dict)
+    source: Mapping[str, Any] = field(default_factory=dict)
+    submit_user: str | None = None
+    limits: planner.NodeLimits = planner.NodeLimits()
+    max_parallel: int = 0
+
+
+@dataclass(frozen=True)
+class Submitted:
+    task_id: int
+    exec_id: str
+    status: RunState
+
+
+def submit_execution(request: ExecutionRequest, settings: Settings) -> tuple[Submitted, list[Action]]:
+    """Plan an execution, persist its task and node rows in one transaction."""
+    policy = FailurePolicy.parse(request.failure_policy)
+
+    def work(session: Session) -> tuple[Submitted, list[Action]]:
+        at = now()
+        version_row, flow = load_flow(session, request.flow_id, request.version)
+        args = StrategyArgs(request.strategy, _strategy_ids(session, request))
+        plans = planner.plan_nodes(flow, skipped_nodes(flow, args))
+        task = _insert_task(session, request, version_row, at)
+        skipped = sum(1 for p in plans if p.state is NodeState.SKIPPED)
+        execution = repo.insert_execution(
+            session,
+            task_id=task.id,
+            flow_id=version_row.flow_id,
+            version=version_row.version,
+            strategy=args.strategy.value,
+            node_ids=",".join(sorted(args.node_ids)) or None,
+            failure_policy=policy.value,
+            total_nodes=len(plans),
+            settled_nodes=skipped,
+            failed_nodes=0,
+            cancel_requested=False,
+            started_time=at,
+            max_parallel=request.max_parallel,
+        )
+        repo.insert_nodes(session, _node_rows(task.id, flow, plans, request, at))
+        roots = repo.nodes_in(session, task.id, [NodeState.QUEUED])
+        actions: list[Action] = list(run_actions(roots))
+        if not roots:
+            completion.finalize(session, execution)
+        return Submitted(task.id, execid.build(task.id, request.user), RunState(task.status)), actions
+
+    return in_transaction(work, attempts=1)
+
+
+def _strategy_ids(session: Session, request: ExecutionRequest) -> frozenset[str]:
+    """The node ids a strategy works from; for a rerun, what succeeded or was skipped before."""
+    if request.strategy is not ExecuteStrategy.RERUN_FAILED:
+        return request.node_ids
+    if request.rerun_of is not None:
+        return _done_in(session, request.flow_id, request.rerun_of)
+    done = projections.rerun_done(session, request.flow_id)
+    if done is None:
+        raise InvalidRequest(f"nothing to rerun: flow {request.flow_id} has no failed or cancelled execution")
+    return done
+
+
+def _done_in(session: Session, flow_id: int, task_id: int) -> frozenset[str]:
+    """Nodes that succeeded or were skipped in one given failed execution of this flow."""
+    try:
+        execution, task = repo.get_execution(session, task_id), repo.get_task(session, task_id)
+    except NotFound:
+        execution = None
+    if execution is None or execution.flow_id != flow_id:
+        raise InvalidRequest(f"nothing to rerun: execution {task_id} is not an execution of flow {flow_id}")
+    if task.status not in (RunState.FAILED.value, RunState.CANCELLED.value, RunState.TIMEOUT.value):
+        raise InvalidRequest(
+            f"nothing to rerun: execution {task_id} is {task.status}, not failed or cancelled"
+        )
+    states = repo.node_states(session, task_id)
+    return frozenset(k for k, s in states.items() if s in (NodeState.SUCCEED, NodeState.SKIPPED))
+
+
+def _insert_task(
+    session: Session, request: ExecutionRequest, version_row: FlowVersion, at: datetime
+) -> WorkflowTask:
+    params = dict(request.params)
+    params["executeStrategy"] = request.strategy.value
+    if request.node_ids:
+        params["nodeID"] = ",".join(sorted(request.node_ids))
+    params.setdefault("labels", {"route": request.labels.get("route", "dev")})
+    params.setdefault("execByProxyUser", "false")
+    labels = {
+        "engineType": APPLICATION,
+        "codeType": "json",
+        "userCreator": f"{request.user}-{APPLICATION}",
+        **{k: str(v) for k, v in request.labels.items()},
+    }
+    task = repo.insert_task(
+        session,
+        instance=execid.instance_name(),
+        um_user=request.user,
+        submit_user=request.submit_user or request.user,
+        execution_code=json.dumps({"flowId": request.flow_id, "version": version_row.version}),
+        progress=0.0,
+        status=RunState.INITED.value,
+        created_time=at,
+        updated_time=at,
+        execute_application_name=APPLICATION,
+        request_application_name=APPLICATION,
+        script_path=json.dumps(dict(request.source))[:200],
+        params=json.dumps(params),
+        label_json=json.dumps(labels)[:200],
+    )
+    task.exec_id = execid.short_exec_id(task.id, request.user)
+    day = at.strftime("%Y-%m-%d")
+    task.log_path = f"file:///flowexec/log/{day}/{APPLICATION}/{request.user}/{task.id}.log"[:200]
+    return task
+
+
+def _node_rows(
+    task_id: int, flow: Flow, plans: Sequence[planner.NodePlan], request: ExecutionRequest, at: datetime
+) -> list[dict[str, Any]]:
+    roots = set(planner.roots(plans))
+    variables = flow_variables(flow.props, request.variables, at)
+    rows = []
+    for plan in plans:
+        state = NodeState.QUEUED if plan.key in roots else plan.state
+        limits = _limits(flow, plan.key, request.limits)
+        rows.append(
+            {
+                "task_id": task_id,
+                "node_key": plan.key,
+                "title": plan.title[:128],
+                "job_type": plan.job_type[:128],
+                "kind": plan.kind.value,
+                "state": state.value,
+                "pending_parents": plan.pending_parents,
+                "children": json.dumps(list(plan.children)),
+                "spec": _node_spec(flow, plan, variables, request.variables, limits),
+                "attempt": 0,
+                "retries_left": limits.retries,
+                "polls": 0,
+                "queued_at": at if state is NodeState.QUEUED else None,
+                "finished_at": at if state is NodeState.SKIPPED else None,
+                "updated_at": at,
+                "version": 0,
+            }
+        )
+    return rows
+
+
+def _limits(flow: Flow, key: str, defaults: planner.NodeLimits) -> planner.NodeLimits:
+    try:
+        return planner.node_limits(flow.node(key).configuration.get("special", {}), defaults)
+    except ValueError as exc:
+        raise InvalidRequest(f"node {key!r}: {exc}") from None
+
+
+def _node_spec(
+    flow: Flow,
+    plan: planner.NodePlan,
+    variables: Mapping[str, str],
+    overrides: Mapping[str, Any],
+    limits: planner.NodeLimits,
+) -> str | None:
+    node = flow.node(plan.key)
+    if node.kind is not NodeKind.LINKIS or plan.state is NodeState.SKIPPED:
+        return None
+    # Node variables override the flow's; the request's overrides win over both (DSS 3.6).
+    merged = {
+        **variables,
+        **{k: str(v) for k, v in node.variables.items()},
+        **{str(k): str(v) for k, v in overrides.items()},
+    }
+    return json.dumps(
+        {
+            "engine": node.engine,
+            "runType": node.run_type,
+            "code": node.code,
+            "script": node.script,
+            "variables": merged,
+            "configuration": node.configuration,
+            "title": node.title,
+            "timeout": limits.timeout,
+            "retryDelay": limits.retry_delay,
+        }
+    )

@@ -1,0 +1,97 @@
+"""Registered flow versions: lookups, the next id and version, and the catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from flowexec.store.models import FlowVersion
+
+
+def flow_id_of_source(session: Session, source_path: str) -> int | None:
+    """The flow id a file was registered under before, if any."""
+    found = session.execute(
+        select(FlowVersion.flow_id).where(FlowVersion.source_path == source_path).limit(1)
+    ).scalar_one_or_none()
+    return None if found is None else int(found)
+
+
+def next_flow_id(session: Session) -> int:
+    top = session.execute(select(func.max(FlowVersion.flow_id))).scalar_one_or_none()
+    return int(top or 0) + 1
+
+
+def find_version(session: Session, flow_id: int, version: str | None, digest: str) -> FlowVersion | None:
+    """The named version, or (no name) the version with this content."""
+    query = select(FlowVersion).where(FlowVersion.flow_id == flow_id)
+    if version is not None:
+        query = query.where(FlowVersion.version == version)
+    else:
+        query = query.where(FlowVersion.content_hash == digest)
+    return session.execute(query.limit(1)).scalar_one_or_none()
+
+
+def next_version(session: Session, flow_id: int) -> str:
+    count = session.execute(
+        select(func.count()).select_from(FlowVersion).where(FlowVersion.flow_id == flow_id)
+    ).scalar_one()
+    return f"v{int(count) + 1:06d}"
+
+
+def add_version(session: Session, **values: Any) -> FlowVersion:
+    row = FlowVersion(**values)
+    session.add(row)
+    return row
+
+
+def newest(session: Session, flow_id: int, version: str | None = None) -> FlowVersion | None:
+    """One version (the newest when ``version`` is None), or None."""
+    query = select(FlowVersion).where(FlowVersion.flow_id == flow_id)
+    if version:
+        query = query.where(FlowVersion.version == version)
+    return session.execute(query.order_by(FlowVersion.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def versions(session: Session, flow_id: int) -> Sequence[FlowVersion]:
+    """A flow's versions, newest first (empty when the flow is unknown)."""
+    query = select(FlowVersion).where(FlowVersion.flow_id == flow_id).order_by(FlowVersion.id.desc())
+    return session.execute(query).scalars().all()
+
+
+@dataclass(frozen=True)
+class FlowSummary:
+    """A registered flow: its newest version and how many versions it has."""
+
+    flow_id: int
+    name: str | None
+    latest_version: str
+    versions: int
+    updated_time: datetime
+
+
+def catalogue(session: Session, page: int = 1, page_size: int = 20) -> tuple[list[FlowSummary], int]:
+    """Registered flows by flowId, each with its newest version, and how many there are."""
+    grouped = (
+        select(FlowVersion.flow_id, func.max(FlowVersion.id).label("newest"), func.count().label("n"))
+        .group_by(FlowVersion.flow_id)
+        .subquery()
+    )
+    query = (
+        select(FlowVersion, grouped.c.n)
+        .join(grouped, FlowVersion.id == grouped.c.newest)
+        .order_by(FlowVersion.flow_id)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    flows = [
+        FlowSummary(v.flow_id, v.name, v.version, int(n), v.created_time)
+        for v, n in session.execute(query).all()
+    ]
+    total = int(session.execute(select(func.count(func.distinct(FlowVersion.flow_id)))).scalar_one())
+    return flows, total

@@ -1,0 +1,95 @@
+"""DSS's two tables kept as DSS's tools read them, from the node rows and their moves.
+
+- ``dss_workflow_task``: Running from the first node's submission, progress at every batch of
+  moves (a receiver of ``node_transitioned``, in the transaction that moved the nodes).
+- ``dss_workflow_execute_info``: written when the execution ends, as DSS writes it: the newest
+  row of that (flow, version) is updated (``succeed_jobs`` merged with the ids it held) or a row
+  is inserted; a newer run never wipes it while it runs. Failed rerun reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from flowexec import planner
+from flowexec.events import Transitions
+from flowexec.events import node_transitioned
+from flowexec.state import NodeState
+from flowexec.store import repository as repo
+from flowexec.store.models import WorkflowExecuteInfo
+
+
+def update_task(session: Session, batch: Transitions) -> None:
+    """Move ``dss_workflow_task`` to Running at the first submission; keep its progress."""
+    if batch.task_written:
+        return
+    running = any(c.new is NodeState.SUBMITTING for c in batch.changes)
+    progress = batch.settled / batch.total if batch.total else 1.0
+    repo.write_progress(session, batch.task_id, progress, running, datetime.now())
+
+
+def _newest_info(session: Session, flow_id: int, version: str | None) -> WorkflowExecuteInfo | None:
+    query = select(WorkflowExecuteInfo).where(WorkflowExecuteInfo.flow_id == flow_id)
+    if version is not None:
+        query = query.where(WorkflowExecuteInfo.version == version)
+    query = query.order_by(WorkflowExecuteInfo.id.desc()).limit(1).with_for_update()
+    return session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
+
+
+def merge_ids(new: str, old: str | None) -> str:
+    """``new`` plus the ids of ``old`` it lacks, in order (DSS merges ``succeed_jobs`` so)."""
+    keys = dict.fromkeys(k for k in new.split(",") if k)
+    keys.update(dict.fromkeys(k for k in (old or "").split(",") if k))
+    return ",".join(keys)
+
+
+def record_end(
+    session: Session,
+    task_id: int,
+    flow_id: int,
+    version: str,
+    states: Mapping[str, NodeState],
+    succeeded: bool,
+    at: datetime,
+) -> WorkflowExecuteInfo:
+    """Write the ended execution's node lists into its version's ``execute_info`` row."""
+    lists = planner.info_lists(states)
+    info = _newest_info(session, flow_id, version)
+    if info is None:
+        info = WorkflowExecuteInfo(flow_id=flow_id, version=version, createtime=at)
+        session.add(info)
+    else:
+        lists["succeed_jobs"] = merge_ids(lists["succeed_jobs"], info.succeed_jobs)
+    info.task_id = task_id
+    info.status = 1 if succeeded else 0
+    info.updatetime = at
+    for column, value in lists.items():
+        setattr(info, column, value)
+    session.flush()
+    return info
+
+
+def rerun_done(session: Session, flow_id: int) -> frozenset[str] | None:
+    """What the newest failed execution of a flow succeeded or skipped (None: no such row)."""
+    query = select(WorkflowExecuteInfo).where(
+        WorkflowExecuteInfo.flow_id == flow_id, WorkflowExecuteInfo.status == 0
+    )
+    info = session.execute(query.order_by(WorkflowExecuteInfo.id.desc()).limit(1)).scalar_one_or_none()
+    if info is None:
+        return None
+    done = f"{info.succeed_jobs or ''},{info.skipped_jobs or ''}"
+    return frozenset(k for k in done.split(",") if k)
+
+
+def _on_transition(sender: Session, batch: Transitions, **_: Any) -> None:
+    update_task(sender, batch)
+
+
+def connect() -> None:
+    """Connect the receivers (idempotent); called by the app factory, never at import."""
+    node_transitioned.connect(_on_transition, weak=False)

@@ -1,0 +1,147 @@
+"""Prebuilt Core statements of the hot path: building a statement costs more Python than the
+round trip it makes, so each is built once, at import, from the state table's legal moves."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sqlalchemy import Table
+from sqlalchemy import bindparam
+from sqlalchemy import case
+from sqlalchemy import select
+from sqlalchemy import update
+
+from flowexec.graph import NodeKind
+from flowexec.state import NodeState
+from flowexec.state import RunState
+from flowexec.state import check_moves
+from flowexec.state import check_path
+from flowexec.state import check_run_moves
+from flowexec.store.models import Execution
+from flowexec.store.models import NodeRun
+from flowexec.store.models import WorkflowTask
+
+NODES = cast(Table, NodeRun.__table__)
+EXECUTIONS = cast(Table, Execution.__table__)
+TASKS = cast(Table, WorkflowTask.__table__)
+
+#: A run is Running from its first node's submission on.
+NOT_STARTED = check_run_moves(
+    (RunState.INITED, RunState.SCHEDULED, RunState.WAIT_FOR_RETRY), RunState.RUNNING
+)
+_NOT_STARTED = tuple(s.value for s in NOT_STARTED)
+
+#: A queued control node completes in the statement that claims it: two moves, so its
+#: version goes up by two.
+_CONTROL_FROM, _CONTROL_TO = check_path([NodeState.QUEUED, NodeState.SUBMITTING, NodeState.SUCCEED])
+CONTROL_DONE = (
+    update(NODES)
+    .where(
+        NODES.c.id == bindparam("node_id"),
+        NODES.c.state == _CONTROL_FROM.value,
+        NODES.c.kind != NodeKind.LINKIS.value,
+    )
+    .values(
+        state=_CONTROL_TO.value,
+        version=NODES.c.version + 2,
+        attempt=NODES.c.attempt + 1,
+        started_at=bindparam("at"),
+        finished_at=bindparam("at"),
+        updated_at=bindparam("at"),
+        parked=False,
+    )
+)
+
+#: The claimed node (its row already locked by ``CONTROL_DONE``) and its execution's
+#: counters, whose row this locks.
+LOCK_COUNTERS = (
+    select(
+        NODES.c.task_id,
+        NODES.c.node_key,
+        NODES.c.children,
+        EXECUTIONS.c.flow_id,
+        EXECUTIONS.c.version,
+        EXECUTIONS.c.total_nodes,
+        EXECUTIONS.c.settled_nodes,
+        EXECUTIONS.c.cancel_requested,
+    )
+    .select_from(NODES.join(EXECUTIONS, EXECUTIONS.c.task_id == NODES.c.task_id))
+    .where(NODES.c.id == bindparam("node_id"))
+    .with_for_update()
+)
+
+SETTLE_ONE = (
+    update(EXECUTIONS)
+    .where(EXECUTIONS.c.task_id == bindparam("b_task_id"))
+    .values(settled_nodes=EXECUTIONS.c.settled_nodes + 1)
+)
+
+#: MariaDB/MySQL: the counter and the task row's progress (and Running) in one multi-table
+#: UPDATE, while the execution's row is locked.
+SETTLE_AND_PROGRESS = (
+    update(EXECUTIONS)
+    .where(EXECUTIONS.c.task_id == bindparam("b_task_id"), TASKS.c.id == EXECUTIONS.c.task_id)
+    .values(
+        {
+            EXECUTIONS.c.settled_nodes: bindparam("settled"),
+            TASKS.c.progress: bindparam("progress"),
+            TASKS.c.updated_time: bindparam("at"),
+            TASKS.c.status: case(
+                (TASKS.c.status.in_(_NOT_STARTED), RunState.RUNNING.value), else_=TASKS.c.status
+            ),
+        }
+    )
+)
+
+#: The children of a node, locked, to release the ones whose last parent just ended.
+CHILDREN = (
+    select(
+        NODES.c.id,
+        NODES.c.task_id,
+        NODES.c.node_key,
+        NODES.c.job_type,
+        NODES.c.kind,
+        NODES.c.state,
+        NODES.c.pending_parents,
+    )
+    .where(NODES.c.task_id == bindparam("task_id"), NODES.c.node_key.in_(bindparam("keys", expanding=True)))
+    .order_by(NODES.c.id)
+    .with_for_update()
+)
+_RELEASED = [s.value for s in check_moves([NodeState.PENDING], NodeState.QUEUED)]
+QUEUE_READY = (
+    update(NODES)
+    .where(NODES.c.id.in_(bindparam("ids", expanding=True)), NODES.c.state.in_(_RELEASED))
+    .values(
+        state=NodeState.QUEUED.value,
+        version=NODES.c.version + 1,
+        queued_at=bindparam("at"),
+        updated_at=bindparam("at"),
+        pending_parents=NODES.c.pending_parents - 1,
+    )
+)
+DECREMENT = (
+    update(NODES)
+    .where(NODES.c.id.in_(bindparam("ids", expanding=True)))
+    .values(pending_parents=NODES.c.pending_parents - 1)
+)
+QUEUE = (
+    update(NODES)
+    .where(NODES.c.id.in_(bindparam("ids", expanding=True)), NODES.c.state.in_(_RELEASED))
+    .values(
+        state=NodeState.QUEUED.value,
+        version=NODES.c.version + 1,
+        queued_at=bindparam("at"),
+        updated_at=bindparam("at"),
+    )
+)
+
+#: The task row's progress at a batch of transitions; Running once a node is submitted.
+PROGRESS = (
+    update(TASKS)
+    .where(TASKS.c.id == bindparam("task_id"))
+    .values(progress=bindparam("b_progress"), updated_time=bindparam("at"))
+)
+PROGRESS_AND_RUNNING = PROGRESS.values(
+    status=case((TASKS.c.status.in_(_NOT_STARTED), RunState.RUNNING.value), else_=TASKS.c.status)
+)
