@@ -262,8 +262,8 @@ def start_gateway(procs: Processes, home: Path, max_running: int) -> str:
 
 def serve_gateway_main(argv: list[str]) -> int:
     """``python -m api.bench gateway``: serve until SIGTERM, then kill every job and exit."""
-    from flowexec.linkis.gateway import create_gateway
-    from flowexec.linkis.gateway import serve_gateway
+    from gateway import create_gateway
+    from gateway import serve_gateway
 
     parser = argparse.ArgumentParser(prog="api.bench gateway")
     parser.add_argument("--state-dir", required=True)

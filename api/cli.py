@@ -265,7 +265,7 @@ def _seconds_between(start: str | None, end: str | None) -> str:
 
 def cmd_gateway(args: argparse.Namespace) -> int:
     from flowexec.config import Settings
-    from flowexec.linkis.gateway import run_gateway
+    from gateway import run_gateway
 
     settings = Settings.from_env(os.environ)
     run_gateway(

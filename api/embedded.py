@@ -43,8 +43,8 @@ def running_gateway(settings: Settings) -> Iterator[str | None]:
     if settings.linkis_url:
         yield None
         return
-    from flowexec.linkis.gateway import create_gateway
-    from flowexec.linkis.gateway import serve_gateway
+    from gateway import create_gateway
+    from gateway import serve_gateway
 
     gateway = create_gateway(
         os.path.join(settings.home, "gateway"), users=settings.gateway_users, tokens=settings.gateway_tokens

@@ -136,8 +136,8 @@ def clean_redis(redis_url: str) -> str:
 @pytest.fixture
 def gateway(tmp_path: Path) -> Iterator[Any]:
     """The local Linkis gateway over real HTTP on a loopback port."""
-    from flowexec.linkis.gateway import create_gateway
-    from flowexec.linkis.gateway import serve_gateway
+    from gateway import create_gateway
+    from gateway import serve_gateway
 
     server = serve_gateway(create_gateway(tmp_path / "gateway", faults_enabled=True), "127.0.0.1", 0)
     yield server

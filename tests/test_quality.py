@@ -38,6 +38,11 @@ def test_domain_is_strictly_typed() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_gateway_is_strictly_typed() -> None:
+    result = subprocess.run([_tool("mypy"), "--strict", "gateway"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_readme_documents_every_variable_with_its_default() -> None:
     readme = (ROOT / "README.rst").read_text()
     documented = set(re.findall(r"``(FLOWEXEC_[A-Z_]+)``", readme))

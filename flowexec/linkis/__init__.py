@@ -1,1 +1,1 @@
-"""Apache Linkis: the port the service depends on, the HTTP client and a local gateway."""
+"""Apache Linkis: the port the service depends on, its reply schemas and the HTTP client."""

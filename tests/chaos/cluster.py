@@ -240,8 +240,8 @@ def open_cluster(
     ``settings`` are flowexec settings for both the app and the worker processes.
     """
     from api import create_app
-    from flowexec.linkis.gateway import create_gateway
-    from flowexec.linkis.gateway import serve_gateway
+    from gateway import create_gateway
+    from gateway import serve_gateway
 
     gateway = serve_gateway(create_gateway(home / "gateway", faults_enabled=faults), "127.0.0.1", 0)
     broker = f"{redis_url.rsplit('/', 1)[0]}/{redis_db}"

@@ -31,8 +31,8 @@ _ids = itertools.count(5000)
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from flowexec.linkis.gateway import create_gateway
-    from flowexec.linkis.gateway import serve_gateway
+    from gateway import create_gateway
+    from gateway import serve_gateway
 
     home = tmp_path_factory.mktemp("lifecycle")
     server = serve_gateway(create_gateway(home / "gateway", faults_enabled=True), "127.0.0.1", 0)

@@ -45,8 +45,8 @@ def stack(
     import redis
 
     from api import create_app
-    from flowexec.linkis.gateway import create_gateway
-    from flowexec.linkis.gateway import serve_gateway
+    from gateway import create_gateway
+    from gateway import serve_gateway
 
     truncate(migrated_mysql)
     redis.Redis.from_url(redis_url).flushdb()

@@ -16,16 +16,16 @@ from flowexec.errors import LinkisError
 from flowexec.errors import LinkisJobNotFound
 from flowexec.errors import LinkisUnavailable
 from flowexec.linkis.client import LinkisClient
-from flowexec.linkis.gateway import GatewayServer
-from flowexec.linkis.gateway import create_gateway
-from flowexec.linkis.gateway import serve_gateway
 from flowexec.linkis.port import JobRef
 from flowexec.linkis.port import JobSpec
-from tests.flowexec.linkis.conftest import process_alive
+from gateway import GatewayServer
+from gateway import create_gateway
+from gateway import serve_gateway
 from tests.flowexec.linkis.conftest import shell
-from tests.flowexec.linkis.conftest import wait_for
 from tests.flowexec.linkis.conftest import wait_state
 from tests.flowexec.linkis.conftest import wait_terminal
+from tests.gateway.support import process_alive
+from tests.gateway.support import wait_for
 
 Control = Callable[..., dict[str, Any]]
 

@@ -10,8 +10,8 @@ import pytest
 from flowexec.errors import LinkisAuthError
 from flowexec.linkis.client import LinkisClient
 from flowexec.linkis.client import entrance_instance
-from flowexec.linkis.gateway import GatewayServer
 from flowexec.linkis.port import JobSpec
+from gateway import GatewayServer
 from tests.flowexec.linkis.conftest import shell
 from tests.flowexec.linkis.conftest import wait_state
 from tests.flowexec.linkis.conftest import wait_terminal

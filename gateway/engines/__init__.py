@@ -1,0 +1,44 @@
+"""Local engines: which one runs a job, and the command that runs it (runners are real files)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from gateway.jobs import Job
+
+#: Runs SQL statements in order on a SQLite file; each row-returning one becomes ``_<n>.dolphin``.
+SQL_RUNNER = Path(__file__).resolve().with_name("sql_runner.py")
+
+HANG_CODE = "import time\nwhile True:\n    time.sleep(60)\n"
+
+
+def engine_kind(engine: str, run_type: str) -> str | None:
+    """Pick the local engine for an engine name and runType; None means "no engine available"."""
+    run_type = run_type.lower()
+    if engine == "shell" and run_type in ("shell", "sh"):
+        return "shell"
+    if engine == "python" and run_type in ("python", "py", "py3"):
+        return "python"
+    if engine in ("jdbc", "hive", "spark", "sqlite") and run_type in ("sql", "hql", "jdbc"):
+        return "sql"
+    return None
+
+
+def command(job: Job) -> list[str] | None:
+    """Build the command of a job; code goes to a file in its own working directory."""
+    kind = engine_kind(job.engine, job.run_type)
+    job.workdir.mkdir(parents=True, exist_ok=True)
+    if job.fault == "hang":
+        return [sys.executable, "-c", HANG_CODE]
+    if kind == "shell":
+        return ["bash", "-c", job.code]
+    if kind == "python":
+        script = job.workdir / "script.py"
+        script.write_text(job.code, encoding="utf-8")
+        return [sys.executable, str(script)]
+    if kind == "sql":
+        code_file = job.workdir / "code.sql"
+        code_file.write_text(job.code, encoding="utf-8")
+        return [sys.executable, str(SQL_RUNNER), job.sqlite_path, str(job.result_dir), str(code_file)]
+    return None

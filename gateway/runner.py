@@ -1,0 +1,162 @@
+"""The job thread: wait for a running slot, run the job's process, turn its outcome into a state."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import subprocess
+import time
+
+from gateway.engines import command
+from gateway.engines import engine_kind
+from gateway.jobs import Job
+from gateway.jobs import JobTable
+from gateway.jobs import signal_group
+from gateway.protocol import ERR_ENGINE
+from gateway.protocol import ERR_TIMEOUT
+from gateway.protocol import to_seconds
+
+logger = logging.getLogger(__name__)
+
+WAIT_TICK = 0.25
+
+
+def run(table: JobTable, job: Job) -> None:
+    """Drive one job from Inited to a terminal state; never raise (it is a thread)."""
+    try:
+        if _await_slot(table, job):
+            try:
+                _execute(table, job)
+            finally:
+                with table.cond:
+                    table.running[job.group] -= 1
+                    table.cond.notify_all()
+    except Exception:
+        logger.exception("gateway job crashed task_id=%s", job.task_id)
+        table.finish(job, "Failed", ERR_ENGINE, "gateway internal error")
+    finally:
+        table.retire(job)
+
+
+def _await_slot(table: JobTable, job: Job) -> bool:
+    """Wait in Inited for a running slot of the job's group; give up on kill or queue timeout."""
+    with table.cond:
+        while table.running[job.group] >= table.max_running and not job.cancel.is_set():
+            waited = time.monotonic() - job.created
+            if job.queuing_timeout is not None and waited >= job.queuing_timeout:
+                table.finish(job, "Failed", ERR_TIMEOUT, "job queuing timeout")
+                return False
+            table.cond.wait(timeout=WAIT_TICK)
+        if job.cancel.is_set():
+            return False
+        table.running[job.group] += 1
+        table.set_state(job, "Scheduled", "Your job is Scheduled. Please wait it to run.")
+        return True
+
+
+def _execute(table: JobTable, job: Job) -> None:
+    if job.fault == "delay":
+        job.cancel.wait(job.fault_seconds)
+    if job.cancel.is_set():
+        return
+    if job.fault == "fail":
+        err_code = int(to_seconds(job.runtime.get("flowexec.fault.errCode"), ERR_ENGINE))
+        table.finish(
+            job,
+            "Failed",
+            err_code,
+            str(job.runtime.get("flowexec.fault.errDesc", "injected failure")),
+        )
+        return
+    argv = command(job)
+    if argv is None:
+        desc = f"no engine available for engineType {job.engine} and runType {job.run_type}"
+        table.finish(job, "Failed", ERR_ENGINE, desc)
+        return
+    with table.lock:
+        if job.cancel.is_set():
+            return
+        table.set_state(job, "Running", "Your job is Running now. Please wait it to complete.")
+        job.progress = 0.5
+    rc, timed_out = _spawn_and_wait(table, job, argv)
+    _conclude(table, job, rc, timed_out)
+
+
+def _spawn_and_wait(table: JobTable, job: Job, argv: list[str]) -> tuple[int, bool]:
+    """Run the job in its own session (so a kill reaches the whole process group)."""
+    with (
+        open(job.workdir / "stdout.txt", "wb") as out,
+        open(job.workdir / "stderr.txt", "wb") as err,
+    ):
+        proc = subprocess.Popen(
+            argv,
+            cwd=job.workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
+    with table.lock:
+        job.proc = proc
+        killed_meanwhile = job.cancel.is_set() and job.fault != "ignore_kill"
+    if killed_meanwhile:
+        table.terminate(job)
+    return _wait(job, proc)
+
+
+def _wait(job: Job, proc: subprocess.Popen[bytes]) -> tuple[int, bool]:
+    """Wait for the process; escalate a kill to SIGKILL after the grace; enforce the timeout."""
+    started = time.monotonic()
+    while True:
+        try:
+            rc = proc.wait(timeout=WAIT_TICK)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+        now = time.monotonic()
+        if job.kill_deadline is not None and now >= job.kill_deadline:
+            signal_group(proc.pid, signal.SIGKILL)
+            job.kill_deadline = None
+        if job.running_timeout is not None and now - started >= job.running_timeout:
+            signal_group(proc.pid, signal.SIGKILL)
+            return proc.wait(), True
+    if job.cancel.is_set() and job.fault != "ignore_kill":
+        signal_group(proc.pid, signal.SIGKILL)  # orphans left in the group
+    return rc, False
+
+
+def _conclude(table: JobTable, job: Job, rc: int, timed_out: bool) -> None:
+    """Turn the process outcome into results, log lines and the final state."""
+    stderr = (job.workdir / "stderr.txt").read_text(encoding="utf-8", errors="replace")
+    with table.lock:
+        for line in stderr.splitlines():
+            if line.strip():
+                table.log(job, "ERROR", line)
+    if job.terminal:
+        return
+    if timed_out:
+        table.finish(job, "Failed", ERR_TIMEOUT, f"job running timeout after {job.running_timeout}s")
+    elif rc != 0:
+        tail = stderr.strip()[-2000:]
+        # stderr is in the log already; only a bare exit code needs a line of its own
+        table.finish(job, "Failed", ERR_ENGINE, tail or f"exit code {rc}", log_desc=not tail)
+    else:
+        _write_text_result(job)
+        table.finish(job, "Succeed")
+
+
+def _write_text_result(job: Job) -> None:
+    """Store shell/python stdout as the TEXT result set ``_0.dolphin``."""
+    if engine_kind(job.engine, job.run_type) not in ("shell", "python"):
+        return
+    stdout = (job.workdir / "stdout.txt").read_text(encoding="utf-8", errors="replace")
+    if not stdout:
+        return
+    job.result_dir.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "type": "1",
+        "metadata": "NULL",
+        "rows": [[line] for line in stdout.splitlines()],
+    }
+    (job.result_dir / "_0.dolphin").write_text(json.dumps(payload), encoding="utf-8")

@@ -1,0 +1,83 @@
+"""Serving the gateway: on a daemon thread (tests, embedded use) or in the foreground (CLI)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer
+from werkzeug.serving import WSGIRequestHandler
+from werkzeug.serving import make_server
+
+from gateway.app import create_gateway
+from gateway.auth import DEFAULT_TOKENS
+from gateway.auth import DEFAULT_USERS
+from gateway.context import gateway_of
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class GatewayServer:
+    """A gateway served on a daemon thread (tests, embedded use)."""
+
+    app: Flask
+    server: BaseWSGIServer
+    thread: threading.Thread
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.server.host}:{self.port}"
+
+    def shutdown(self) -> None:
+        """Stop serving, kill job processes and close the history file."""
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+        gateway_of(self.app).close()
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: an embedded gateway must not write over the caller's output."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+
+def serve_gateway(app: Flask, host: str = "127.0.0.1", port: int = 0) -> GatewayServer:
+    """Serve the app on a thread (port 0 picks a free port; see ``.url``)."""
+    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              name="linkis-gateway", daemon=True)  # fmt: skip
+    thread.start()
+    logger.info("gateway serving url=http://%s:%s", host, server.server_port)
+    return GatewayServer(app=app, server=server, thread=thread)
+
+
+def run_gateway(
+    host: str,
+    port: int,
+    state_dir: str | Path,
+    users: Mapping[str, str] = DEFAULT_USERS,
+    tokens: Mapping[str, str] = DEFAULT_TOKENS,
+    faults_enabled: bool = False,
+) -> None:
+    """Serve the gateway in the foreground until interrupted (``flowexec gateway``)."""
+    app = create_gateway(state_dir, users=users, tokens=tokens, faults_enabled=faults_enabled)
+    server = make_server(host, port, app, threaded=True)
+    logger.info("gateway serving url=http://%s:%s state_dir=%s", host, server.server_port, state_dir)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        logger.info("gateway interrupted")
+    finally:
+        server.server_close()
+        gateway_of(app).close()

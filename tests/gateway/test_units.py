@@ -1,0 +1,45 @@
+"""Small pieces without HTTP: log slots, paths under the state directory, submit bodies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.files import resolve_path
+from gateway.logs import four_slots
+from gateway.logs import log_line
+from gateway.protocol import Refusal
+from gateway.submit import check_user_creator
+from gateway.submit import parse_execute
+from gateway.submit import substitute
+
+
+def test_log_lines_go_to_their_level_slot_and_to_all() -> None:
+    lines = [log_line("INFO", "one"), log_line("ERROR", "two"), "", log_line("WARN", "three"), "plain"]
+
+    error, warn, info, everything = four_slots(lines)
+
+    assert error.endswith(" ERROR two") and warn.endswith(" WARN three")
+    assert info.split("\n")[1] == "plain" and len(everything.split("\n")) == 4
+    assert four_slots(["plain"], line_endings=True) == ["", "", "plain\n", "plain\n"]
+
+
+def test_paths_must_stay_under_the_state_directory(tmp_path: Path) -> None:
+    root = tmp_path.resolve()
+
+    assert resolve_path(root, f"file://{root}/result/_0.dolphin") == root / "result" / "_0.dolphin"
+    for path, err_code in (("", 80004), (f"file://{root}/../elsewhere", 80010), ("/etc/passwd", 80010)):
+        with pytest.raises(Refusal) as caught:
+            resolve_path(root, path)
+        assert caught.value.err_code == err_code
+
+
+def test_submit_body_helpers() -> None:
+    assert substitute("${a} ${ b } ${c}", {"a": 1, "b": "x"}) == "1 x ${c}"
+    assert check_user_creator({"userCreator": "Hadoop-IDE"}, "hadoop") == "IDE"
+    with pytest.raises(Refusal) as caught:
+        check_user_creator({"userCreator": "hadoop"}, "hadoop")
+    assert caught.value.err_code == 50079
+    req = parse_execute({"executionCode": "select 1", "executeApplicationName": "hive"}, "alice")
+    assert (req.run_type, req.labels) == ("sql", {"engineType": "hive-3.1.3", "userCreator": "alice-IDE"})
