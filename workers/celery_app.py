@@ -7,7 +7,7 @@ from typing import Any
 from celery import Celery
 from celery import Task
 from flask import Flask
-from kombu import Queue
+from kombu.entity import Queue
 
 from flowexec import logcontext
 from flowexec.config import Settings
@@ -35,7 +35,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "accept_content": ["json"],
         "task_serializer": "json",
         "task_default_queue": CONTROL,
-        "task_queues": [Queue(name) for name in QUEUES],
+        "task_queues": [Queue(name) for name in QUEUES],  # type: ignore[no-untyped-call]
         "task_routes": ROUTES,
         "worker_hijack_root_logger": False,
         "worker_send_task_events": True,

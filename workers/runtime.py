@@ -31,11 +31,11 @@ class Runtime:
             if user not in self._clients:
                 from flowexec.linkis.client import LinkisClient
 
-                if not self.settings.linkis_url:
+                settings = self.settings
+                if not settings.linkis_url:
                     raise RuntimeError("FLOWEXEC_LINKIS_URL is not set and no local gateway runs")
                 from workers.metrics import InstrumentedLinkis
 
-                settings = self.settings
                 # A password logs in as FLOWEXEC_LINKIS_USER; everyone else uses token headers.
                 password = settings.linkis_password if user == settings.linkis_user else None
                 # retries=1: a transient error goes back to the task, which retries it with
@@ -48,7 +48,7 @@ class Runtime:
                     password=password,
                     legacy_execute=settings.linkis_legacy_execute,
                 )
-                self._clients[user] = InstrumentedLinkis(client)  # type: ignore[assignment]
+                self._clients[user] = InstrumentedLinkis(client)
             return self._clients[user]
 
 

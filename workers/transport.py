@@ -15,16 +15,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import redis as redis_client
 from kombu.transport import TRANSPORT_ALIASES
 from kombu.transport import redis
 
 log = logging.getLogger(__name__)
 
 
-class QoS(redis.QoS):  # type: ignore[misc]
+class QoS(redis.QoS):
     def restore_unacked(self, client: object = None) -> None:
         try:
-            super().restore_unacked(client)
+            super().restore_unacked(client)  # type: ignore[no-untyped-call]
         except redis.Transport.connection_errors as exc:
             delivered: Any = self._delivered
             log.warning(
@@ -36,17 +37,17 @@ class QoS(redis.QoS):  # type: ignore[misc]
             delivered.clear()
 
 
-class Channel(redis.Channel):  # type: ignore[misc]
+class Channel(redis.Channel):
     QoS = QoS
 
     def _connparams(self, asynchronous: bool = False) -> dict[str, object]:
         if self.connection is None or self.connection.client is None:
-            raise redis.redis.ConnectionError("the broker connection is closed")
-        params: dict[str, object] = super()._connparams(asynchronous)
+            raise redis_client.ConnectionError("the broker connection is closed")
+        params: dict[str, object] = super()._connparams(asynchronous)  # type: ignore[no-untyped-call]
         return params
 
 
-class Transport(redis.Transport):  # type: ignore[misc]
+class Transport(redis.Transport):
     Channel = Channel
 
 

@@ -7,7 +7,6 @@ refused credentials ``LinkisAuthError``, anything else Linkis refuses ``LinkisEr
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -17,11 +16,6 @@ from typing import Any
 from typing import Self
 
 import requests
-from marshmallow import Schema
-from marshmallow import ValidationError
-from urllib3.exceptions import ConnectTimeoutError
-from urllib3.exceptions import MaxRetryError
-from urllib3.exceptions import NewConnectionError
 
 from flowexec.backoff import jittered
 from flowexec.errors import LinkisAuthError
@@ -37,8 +31,6 @@ from flowexec.linkis.port import JobStatus
 from flowexec.linkis.port import LogPage
 from flowexec.linkis.schemas import DirFileTreesSchema
 from flowexec.linkis.schemas import Envelope
-from flowexec.linkis.schemas import EnvelopeSchema
-from flowexec.linkis.schemas import ErrorDataSchema
 from flowexec.linkis.schemas import HistoryGetSchema
 from flowexec.linkis.schemas import HistoryListSchema
 from flowexec.linkis.schemas import LogSchema
@@ -48,30 +40,26 @@ from flowexec.linkis.schemas import ProgressSchema
 from flowexec.linkis.schemas import ResultPage
 from flowexec.linkis.schemas import StatusSchema
 from flowexec.linkis.schemas import SubmitSchema
-from flowexec.linkis.schemas import TaskSchema
-from flowexec.linkis.schemas import TaskSourceSchema
+from flowexec.linkis.wire import API_PREFIX
+from flowexec.linkis.wire import QUEUE_FULL
+from flowexec.linkis.wire import SOFT_ERROR
+from flowexec.linkis.wire import AuthRejected
+from flowexec.linkis.wire import Transient
+from flowexec.linkis.wire import classify
+from flowexec.linkis.wire import classify_login
+from flowexec.linkis.wire import entrance_instance
+from flowexec.linkis.wire import envelope_data
+from flowexec.linkis.wire import err_code
+from flowexec.linkis.wire import execute_body
+from flowexec.linkis.wire import load
+from flowexec.linkis.wire import match_source
+from flowexec.linkis.wire import maybe_sent
+from flowexec.linkis.wire import submit_body
 
 logger = logging.getLogger(__name__)
 
-API_PREFIX = "/api/rest_j/v1/"
-#: errCode of a full group queue: the only transient ``status: 1``.
-QUEUE_FULL = 12001
-#: Soft error: "not in memory", "no progress", "job has ended" depending on the endpoint.
-SOFT_ERROR = 1
 BACKOFF_CAP = 5.0
 LOG_SIZE_UNBOUNDED = 10000
-
-
-class _Transient(Exception):
-    """Internal: a failure worth retrying; ``maybe_sent`` says the server may have acted on it."""
-
-    def __init__(self, message: str, *, maybe_sent: bool = True) -> None:
-        super().__init__(message)
-        self.maybe_sent = maybe_sent
-
-
-class _AuthRejected(Exception):
-    """Internal: HTTP 401 or ``status: -1``."""
 
 
 class LinkisClient:
@@ -121,7 +109,7 @@ class LinkisClient:
         if self._password is None:
             raise LinkisAuthError("no password configured: this client authenticates by token")
         body = {"userName": self.user, "password": self._password}
-        env = _classify_login(self._attempt_raw("POST", "user/login", None, body, None))
+        env = classify_login(self._attempt_raw("POST", "user/login", None, body, None))
         if env.status != 0:
             raise LinkisAuthError(f"Linkis login of {self.user} refused: {env.message}")
         self._logged_in = True
@@ -154,18 +142,18 @@ class LinkisClient:
             read_timeout=self._submit_timeout,
             idempotent=False,
         )
-        ref: JobRef = _load(SubmitSchema(), _data(env, "submit"), "submit")
+        ref: JobRef = load(SubmitSchema(), envelope_data(env, "submit"), "submit")
         logger.info("linkis submit exec_id=%s task_id=%s", ref.exec_id, ref.task_id)
         return ref
 
     def status(self, ref: JobRef) -> JobStatus:
         """Return the job's state; a job no longer in entrance memory is read from history."""
         env = self._send("GET", f"entrance/{ref.exec_id}/status", params={"taskID": ref.task_id})
-        if env.status == SOFT_ERROR and _err_code(env) != QUEUE_FULL:
+        if env.status == SOFT_ERROR and err_code(env) != QUEUE_FULL:
             logger.info("linkis status not in memory task_id=%s: reading history", ref.task_id)
             info = self.history(ref.task_id)
             return JobStatus(state=info.status, progress=info.progress)
-        status: JobStatus = _load(StatusSchema(), _data(env, "status"), "status")
+        status: JobStatus = load(StatusSchema(), envelope_data(env, "status"), "status")
         return status
 
     def progress(self, ref: JobRef) -> float | None:
@@ -177,8 +165,8 @@ class LinkisClient:
         env = self._send("GET", f"entrance/{ref.exec_id}/progress", params={"taskID": ref.task_id})
         if env.status == SOFT_ERROR:
             return None, []
-        data = _data(env, "progress")
-        progress: float | None = _load(ProgressSchema(), data, "progress")
+        data = envelope_data(env, "progress")
+        progress: float | None = load(ProgressSchema(), data, "progress")
         stages = data.get("progressInfo")
         return progress, [dict(s) for s in stages if isinstance(s, dict)] if isinstance(stages, list) else []
 
@@ -195,7 +183,7 @@ class LinkisClient:
         for group in by_instance.values():
             body = {"idList": [r.exec_id for r in group], "taskIDList": [r.task_id for r in group]}
             env = self._send("POST", f"entrance/{group[0].exec_id}/killJobs", body=body)
-            messages = _data(env, "killJobs").get("messages") or []
+            messages = envelope_data(env, "killJobs").get("messages") or []
             for ref, message in zip(group, messages, strict=False):
                 if isinstance(message, dict) and message.get("status") not in (0, None):
                     if self.history(ref.task_id).status not in TERMINAL_STATES:
@@ -206,19 +194,19 @@ class LinkisClient:
         """Return the authoritative history row of a task."""
         env = self._send("GET", f"jobhistory/{task_id}/get")
         if env.status == SOFT_ERROR:
-            raise LinkisJobNotFound(f"Linkis task {task_id}: {env.message}", _err_code(env))
-        info: JobInfo = _load(HistoryGetSchema(), _data(env, "history"), "history")
+            raise LinkisJobNotFound(f"Linkis task {task_id}: {env.message}", err_code(env))
+        info: JobInfo = load(HistoryGetSchema(), envelope_data(env, "history"), "history")
         return info
 
     def kill(self, ref: JobRef) -> None:
         """Kill a job (safe to repeat); a refusal for a job that already ended is success."""
         env = self._send("GET", f"entrance/{ref.exec_id}/kill", params={"taskID": ref.task_id})
         if env.status != SOFT_ERROR:
-            _data(env, "kill")
+            envelope_data(env, "kill")
             return
         info = self.history(ref.task_id)
         if info.status not in TERMINAL_STATES:
-            raise LinkisError(f"Linkis refused to kill task {ref.task_id}: {env.message}", _err_code(env))
+            raise LinkisError(f"Linkis refused to kill task {ref.task_id}: {env.message}", err_code(env))
 
     def log(self, ref: JobRef, from_line: int = 1, size: int = 100) -> LogPage:
         """Return log lines from a cursor; after the job leaves memory, from the full log file."""
@@ -226,7 +214,7 @@ class LinkisClient:
         env = self._send("GET", f"entrance/{ref.exec_id}/log", params=params)
         if env.status == SOFT_ERROR:
             return self._log_from_file(ref.task_id, from_line, size)
-        page: LogPage = _load(LogSchema(from_line=from_line), _data(env, "log"), "log")
+        page: LogPage = load(LogSchema(from_line=from_line), envelope_data(env, "log"), "log")
         return page
 
     def _log_from_file(self, task_id: int, from_line: int, size: int) -> LogPage:
@@ -244,20 +232,20 @@ class LinkisClient:
     def open_log(self, path: str) -> str:
         """Return the full log (ALL lines) of a finished job from its history ``logPath``."""
         env = self._send("GET", "filesystem/openLog", params={"path": path})
-        text: str = _load(OpenLogSchema(), _data(env, "openLog"), "openLog")
+        text: str = load(OpenLogSchema(), envelope_data(env, "openLog"), "openLog")
         return text
 
     def result_files(self, result_location: str) -> list[str]:
         """Return the result set files of a job, ordered by set number (empty if no output)."""
         env = self._send("GET", "filesystem/getDirFileTrees", params={"path": result_location})
-        files: list[str] = _load(DirFileTreesSchema(), _data(env, "getDirFileTrees"), "tree")
+        files: list[str] = load(DirFileTreesSchema(), envelope_data(env, "getDirFileTrees"), "tree")
         return files
 
     def open_file(self, path: str, page: int = 1, page_size: int = 5000) -> ResultPage:
         """Return one page of a result set file."""
         params = {"path": path, "page": page, "pageSize": page_size}
         env = self._send("GET", "filesystem/openFile", params=params)
-        result: ResultPage = _load(OpenFileSchema(), _data(env, "openFile"), "openFile")
+        result: ResultPage = load(OpenFileSchema(), envelope_data(env, "openFile"), "openFile")
         return result
 
     def read_result(self, path: str, page_size: int = 5000) -> ResultPage:
@@ -284,8 +272,8 @@ class LinkisClient:
         for page_no in range(1, 21):
             params.update(pageNow=page_no, pageSize=page_size)
             env = self._send("GET", "jobhistory/list", params=params)
-            tasks = _load(HistoryListSchema(), _data(env, "list"), "list")["tasks"] or []
-            match = _match_source(tasks, tag)
+            tasks = load(HistoryListSchema(), envelope_data(env, "list"), "list")["tasks"] or []
+            match = match_source(tasks, tag)
             if match is not None or len(tasks) < page_size:
                 return match
         return None
@@ -311,16 +299,16 @@ class LinkisClient:
                 if self._password is not None and not self._logged_in:
                     self.login()
                 return self._attempt(method, path, params, body, user, read_timeout)
-            except _AuthRejected as exc:
+            except AuthRejected as exc:
                 if auth_retried:
                     raise LinkisAuthError(f"Linkis rejected credentials: {exc}") from None
                 auth_retried = True  # a token reload or an expired session: once only
                 self._logged_in = False
-            except _Transient as exc:
+            except Transient as exc:
                 attempt += 1
                 self._retry_or_raise(exc, attempt, idempotent, f"{method} {path}")
 
-    def _retry_or_raise(self, exc: _Transient, attempt: int, idempotent: bool, what: str) -> None:
+    def _retry_or_raise(self, exc: Transient, attempt: int, idempotent: bool, what: str) -> None:
         """Sleep before the next try, or raise when tries are spent or a resend is unsafe."""
         if not idempotent and exc.maybe_sent:
             # The job may exist already: the caller must search history before resubmitting.
@@ -344,7 +332,7 @@ class LinkisClient:
         # With a login session the job runs as the logged-in user: no per-call user header.
         headers = {"Token-User": user} if user and self._password is None else None
         with self._attempt_raw(method, path, params, body, headers, read_timeout) as resp:
-            return _classify(resp)
+            return classify(resp)
 
     def _attempt_raw(
         self,
@@ -361,128 +349,4 @@ class LinkisClient:
                 method, self._api + path, params=params, json=body, headers=headers, timeout=timeout
             )
         except requests.RequestException as exc:
-            raise _Transient(f"{type(exc).__name__}: {exc}", maybe_sent=_maybe_sent(exc)) from exc
-
-
-def submit_body(spec: JobSpec) -> dict[str, Any]:
-    """Build the ``entrance/submit`` body; ``userCreator`` must name the execute user (50080)."""
-    labels = {"engineType": spec.engine_type, "userCreator": f"{spec.user}-{spec.creator}"}
-    labels.update(spec.labels)
-    configuration = {
-        "startup": dict(spec.startup),
-        "runtime": dict(spec.runtime),
-        "special": dict(spec.special),
-    }
-    return {
-        "executionContent": {"code": spec.code, "runType": spec.run_type},
-        "params": {"variable": dict(spec.variables), "configuration": configuration},
-        "labels": labels,
-        "source": dict(spec.source),
-    }
-
-
-def execute_body(spec: JobSpec) -> dict[str, Any]:
-    """Build the legacy ``entrance/execute`` body (engine without version, creator as application)."""
-    body = submit_body(spec)
-    content = body.pop("executionContent")
-    body.update(
-        executionCode=content["code"],
-        runType=content["runType"],
-        executeApplicationName=spec.engine_type.split("-", 1)[0],
-        requestApplicationName=spec.creator,
-    )
-    return body
-
-
-def entrance_instance(exec_id: str) -> str:
-    """Return the ``host:port`` an execID names (``exec_id`` + two 3-digit lengths + app + instance)."""
-    try:
-        app_len, inst_len = int(exec_id[7:10]), int(exec_id[10:13])
-    except ValueError:
-        return ""
-    start = 13 + app_len
-    return exec_id[start : start + inst_len]
-
-
-def _classify_login(resp: requests.Response) -> Envelope:
-    with resp:
-        try:
-            return _classify(resp)
-        except _AuthRejected as exc:
-            raise LinkisAuthError(f"Linkis login refused: {exc}") from None
-
-
-def _maybe_sent(exc: requests.RequestException) -> bool:
-    """Tell whether the request may have reached the server (False only for failed connects)."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return False
-    reason = exc.args[0] if exc.args else None
-    if isinstance(reason, MaxRetryError):
-        return not isinstance(reason.reason, NewConnectionError | ConnectTimeoutError)
-    return True
-
-
-def _classify(resp: requests.Response) -> Envelope:
-    """Parse the envelope before the HTTP code: soft errors come with HTTP 400."""
-    if resp.status_code == 401:
-        raise _AuthRejected(f"HTTP 401 {resp.text[:200]}")
-    try:
-        payload = resp.json()
-    except ValueError:
-        raise _Transient(f"non-JSON reply, HTTP {resp.status_code}: {resp.text[:200]!r}") from None
-    try:
-        env: Envelope = EnvelopeSchema().load(payload if isinstance(payload, dict) else {})
-    except ValidationError:
-        raise _Transient(f"not a Linkis envelope, HTTP {resp.status_code}") from None
-    if env.status == -1:
-        raise _AuthRejected(env.message)
-    if env.status >= 100 or resp.status_code >= 500:
-        raise _Transient(f"HTTP {resp.status_code} status {env.status}: {env.message}")
-    if env.status == 0 and not isinstance(env.data, dict):
-        raise _Transient(f"HTTP {resp.status_code}: data is not an object")
-    return env
-
-
-def _err_code(env: Envelope) -> int | None:
-    """Return ``data.errorMsg.errCode`` when the error envelope carries one."""
-    if not isinstance(env.data, dict):
-        return None
-    try:
-        error = ErrorDataSchema().load(env.data).get("errorMsg")
-    except ValidationError:
-        return None
-    return error.get("errCode") if error else None
-
-
-def _data(env: Envelope, what: str) -> dict[str, Any]:
-    """Return the data of a successful envelope, or raise the matching Linkis error."""
-    if env.status == 0:
-        data: dict[str, Any] = env.data
-        return data
-    code = _err_code(env)
-    message = f"Linkis {what} failed (status {env.status}): {env.message}"
-    if code == QUEUE_FULL:
-        raise LinkisUnavailable(message, code)
-    raise LinkisError(message, code)
-
-
-def _load(schema: Schema, data: Mapping[str, Any], what: str) -> Any:
-    """Validate a reply's data; a shape we cannot read is a protocol error, not a retry."""
-    try:
-        return schema.load(data)
-    except ValidationError as exc:
-        raise LinkisError(f"unexpected Linkis {what} reply: {exc.messages}") from None
-
-
-def _match_source(tasks: list[dict[str, Any]], tag: Mapping[str, str]) -> JobInfo | None:
-    """Return the first history row whose ``sourceJson`` holds every ``tag`` item."""
-    for raw in tasks:
-        try:
-            source_json = TaskSourceSchema().load(raw).get("sourceJson")
-            source = json.loads(source_json) if source_json else {}
-        except (ValidationError, ValueError):
-            continue
-        if isinstance(source, dict) and all(str(source.get(k)) == v for k, v in tag.items()):
-            info: JobInfo = _load(TaskSchema(), raw, "history")
-            return info
-    return None
+            raise Transient(f"{type(exc).__name__}: {exc}", maybe_sent=maybe_sent(exc)) from exc

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from typing import TypeVar
+from typing import cast
 
 from sqlalchemy import MetaData
 from sqlalchemy import event
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import scoped_session
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -39,7 +41,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-SessionSource = Callable[[], Session]
+SessionSource = Callable[[], "Session | scoped_session[Any]"]
 _source: list[SessionSource] = []
 
 
@@ -52,7 +54,7 @@ def session() -> Session:
     """The current session, from the source the composition root bound."""
     if not _source:
         raise RuntimeError("the store has no session source: build the app with api.app.create_app")
-    return _source[0]()
+    return cast(Session, _source[0]())  # a scoped_session proxies its Session
 
 
 @contextmanager

@@ -9,8 +9,8 @@ import pytest
 
 from flowexec.errors import LinkisAuthError
 from flowexec.linkis.client import LinkisClient
-from flowexec.linkis.client import entrance_instance
 from flowexec.linkis.port import JobSpec
+from flowexec.linkis.wire import entrance_instance
 from gateway import GatewayServer
 from tests.flowexec.linkis.conftest import shell
 from tests.flowexec.linkis.conftest import wait_state
