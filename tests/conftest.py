@@ -118,6 +118,19 @@ def own_database(mysql_url: str, name: str) -> str:
     return url
 
 
+def migrated_app(database_url: str, **overrides: Any) -> Any:
+    """An app on ``database_url`` (memory broker) whose schema the migrations built."""
+    from flask_migrate import upgrade
+
+    from api import create_app
+    from api import migrations_dir
+
+    app = create_app({"database_url": database_url, "broker_url": "memory://", **overrides})
+    with app.app_context():
+        upgrade(directory=migrations_dir())
+    return app
+
+
 @pytest.fixture
 def clean_mysql(migrated_mysql: str) -> str:
     """An empty schema: worker threads commit on their own connections, so truncate."""

@@ -327,7 +327,35 @@ def finish_node(
 
 
 def fail_node(node_id: int, error: str) -> list[Action]:
-    """Fail a node whose task crashed after claiming it. A node still Queued was never
-    claimed: the reconciler sends it again (the table has no Queued -> Failed)."""
-    expected = [NodeState.SUBMITTING, NodeState.RUNNING]
-    return finish_node(node_id, NodeState.FAILED, expected, error=error[:4000])
+    """Fail a node whose task crashed, from wherever it was left. A node still Queued was
+    being claimed when the task crashed (its claim rolled back): it is claimed and failed in
+    one transaction (Queued -> Submitting -> Failed), so a crash that repeats ends the node
+    instead of sending it round again."""
+
+    def work(session: Session) -> list[Action]:
+        node, execution = lock_node(session, node_id)
+        old = NodeState(node.state)
+        prior: list[Change] = []
+        if old is NodeState.QUEUED:
+            at = now()
+            if not repo.cas_node(
+                session,
+                node_id,
+                [old],
+                NodeState.SUBMITTING,
+                attempt=node.attempt + 1,
+                started_at=at,
+                parked=False,
+            ):
+                return []
+            node.attempt += 1
+            prior.append(Change(node.node_key, old, NodeState.SUBMITTING))
+            old = NodeState.SUBMITTING
+        if old not in (NodeState.SUBMITTING, NodeState.RUNNING):
+            log.info("crash after the node ended node_id=%s state=%s", node_id, old)
+            return []
+        return completion.complete(
+            session, execution, node, old, NodeState.FAILED, prior=prior, error=error[:4000]
+        )
+
+    return in_transaction(work)

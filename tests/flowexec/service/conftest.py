@@ -28,16 +28,11 @@ END
 
 @pytest.fixture(scope="module")
 def sqlite_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from flask_migrate import upgrade
-
-    from api import create_app
-    from api import migrations_dir
     from api.extensions import db
+    from tests.conftest import migrated_app
 
-    home = Path(tmp_path_factory.mktemp("service"))
-    app = create_app({"database_url": f"sqlite:///{home / 'flowexec.db'}", "broker_url": "memory://"})
+    app = migrated_app(f"sqlite:///{Path(tmp_path_factory.mktemp('service')) / 'flowexec.db'}")
     with app.app_context():
-        upgrade(directory=migrations_dir())
         with db.engine.begin() as conn:
             conn.execute(sa.text(MOVES_TABLE))
             conn.execute(sa.text(MOVES_TRIGGER))
