@@ -52,7 +52,9 @@ def test_an_illegal_move_is_refused_before_any_write(nodes: dict[str, int]) -> N
 
 def test_a_lost_compare_and_set_returns_false_and_writes_nothing(nodes: dict[str, int]) -> None:
     # b is Pending, not Queued: the claim loses.
-    assert not in_transaction(lambda s: repo.cas_node(s, nodes["b"], [NodeState.QUEUED], NodeState.SUBMITTING))
+    assert not in_transaction(
+        lambda s: repo.cas_node(s, nodes["b"], [NodeState.QUEUED], NodeState.SUBMITTING)
+    )
     assert _state(nodes["b"]) == "Pending"
     assert in_transaction(lambda s: repo.cas_node(s, nodes["a"], [NodeState.QUEUED], NodeState.SUBMITTING))
     assert _state(nodes["a"]) == "Submitting"
