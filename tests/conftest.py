@@ -71,8 +71,8 @@ def migrated_mysql(mysql_url: str) -> str:
     """Drop flowexec's tables and build the schema with the migrations (never create_all)."""
     from flask_migrate import upgrade
 
-    from api import create_app
-    from api import migrations_dir
+    from api.app import create_app
+    from api.app import migrations_dir
 
     engine = sa.create_engine(mysql_url)
     with engine.begin() as conn:
@@ -102,8 +102,8 @@ def own_database(mysql_url: str, name: str) -> str:
     restart services or run worker processes, so that no other test run can disturb them."""
     from flask_migrate import upgrade
 
-    from api import create_app
-    from api import migrations_dir
+    from api.app import create_app
+    from api.app import migrations_dir
 
     engine = sa.create_engine(mysql_url)
     with engine.begin() as conn:
