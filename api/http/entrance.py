@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint
 from flask import Response
 from flask import request
+from marshmallow import Schema
 from marshmallow import ValidationError
 
 from api.http import auth
@@ -27,6 +29,9 @@ from flowexec.skip import ExecuteStrategy
 from flowexec.state import RUN_TERMINAL
 from flowexec.state import NodeState
 from flowexec.state import RunState
+from flowexec.store.models import Execution
+from flowexec.store.models import NodeRun
+from flowexec.store.models import WorkflowTask
 from workers import dispatch
 from workers.runtime import runtime
 
@@ -86,14 +91,16 @@ def execute() -> Response:
     return reply({"execID": submitted.exec_id, "taskID": submitted.task_id})
 
 
-def owned_task(user: str, task_id: int) -> Any:
+def owned_task(user: str, task_id: int) -> tuple[WorkflowTask, Execution, Sequence[NodeRun]]:
     """Load an execution the caller may see: their own, or any for an admin."""
     task, execution, nodes = service.execution_nodes(task_id)
     auth.check_owner(user, task.um_user)
     return task, execution, nodes
 
 
-def _entrance_task(exec_id: str, schema: Any) -> Any:
+def _entrance_task(
+    exec_id: str, schema: Schema
+) -> tuple[dict[str, Any], WorkflowTask, Execution, Sequence[NodeRun]]:
     """Who asks (401 first), then the query string, then the execution they may see."""
     user = auth.current_user()
     query = schema.load(request.args)

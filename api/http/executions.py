@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint
@@ -30,6 +31,8 @@ from flowexec import service
 from flowexec.errors import LinkisUnavailable
 from flowexec.errors import NotFound
 from flowexec.linkis.port import JobRef
+from flowexec.store.models import NodeRun
+from flowexec.store.models import WorkflowTask
 from workers import dispatch
 from workers.runtime import runtime
 
@@ -176,7 +179,7 @@ def execution_detail(task_id: int) -> Response:
     return reply(detail_view(*owned_task(user, _task_id(task_id))))
 
 
-def _node(nodes: Any, node_key: str, task_id: int) -> Any:
+def _node(nodes: Sequence[NodeRun], node_key: str, task_id: int) -> NodeRun:
     for node in nodes:
         if node.node_key == node_key:
             return node
@@ -239,8 +242,8 @@ def node_result(task_id: int, node_key: str) -> Response:
     )
 
 
-def _linkis_of(task: Any) -> Any:
-    """The Linkis client of the user an execution's jobs run as."""
+def _linkis_of(task: WorkflowTask) -> Any:
+    """The Linkis client of the user an execution's jobs run as (it also reads result sets)."""
     rt = runtime()
     if not rt.settings.linkis_url:
         raise LinkisUnavailable("no Linkis gateway is configured (FLOWEXEC_LINKIS_URL)")
