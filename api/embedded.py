@@ -14,8 +14,8 @@ from celery import Celery
 from flask import Flask
 from flask_migrate import upgrade
 
-from api import create_app
-from api import migrations_dir
+from api.app import create_app
+from api.app import migrations_dir
 from flowexec.config import Settings
 from workers.beat import start_embedded_beat
 from workers.queues import QUEUES

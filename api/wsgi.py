@@ -1,6 +1,6 @@
 """``gunicorn api.wsgi:app``: logging, then the app."""
 
-from api import create_app
+from api.app import create_app
 from flowexec import logcontext
 
 logcontext.configure()

@@ -19,9 +19,11 @@ from typing import Any
 
 from sqlalchemy import event
 
-from api import bench
-from api import create_app
+from api.app import create_app
 from api.extensions import db
+from benchmarks import cluster
+from benchmarks import config
+from benchmarks import workloads
 from flowexec import service
 from flowexec.actions import RunNodes
 
@@ -30,21 +32,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nodes", type=int, default=300)
     parser.add_argument("--shape", choices=["chain", "wide"], default="chain")
-    parser.add_argument("--database-url", default=bench.DEFAULT_DATABASE_URL)
+    parser.add_argument("--database-url", default=config.DEFAULT_DATABASE_URL)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
 
-    bench.prepare_database(bench.Options(database_url=args.database_url))
+    cluster.prepare_database(config.Options(database_url=args.database_url))
     app = create_app(
         {"database_url": args.database_url, "broker_url": "memory://", "linkis_url": "http://127.0.0.1:1"}
     )
-    runner = bench.Runner(app, args.database_url)
-    make = bench.chain_doc if args.shape == "chain" else bench.wide_doc
-    flow_id, version = runner.register(make(args.nodes, bench.control_node))
+    runner = workloads.Runner(app, args.database_url)
+    make = workloads.chain_doc if args.shape == "chain" else workloads.wide_doc
+    flow_id, version = runner.register(make(args.nodes, workloads.control_node))
     settings = app.extensions["flowexec"].settings
     with app.app_context():
         submitted, actions = service.submit_execution(
-            service.ExecutionRequest(flow_id=flow_id, version=version, user=bench.USER), settings
+            service.ExecutionRequest(flow_id=flow_id, version=version, user=config.USER), settings
         )
         engine = db.engine
 

@@ -71,8 +71,8 @@ def migrated_mysql(mysql_url: str) -> str:
     """Drop flowexec's tables and build the schema with the migrations (never create_all)."""
     from flask_migrate import upgrade
 
-    from api import create_app
-    from api import migrations_dir
+    from api.app import create_app
+    from api.app import migrations_dir
 
     engine = sa.create_engine(mysql_url)
     with engine.begin() as conn:
@@ -102,8 +102,8 @@ def own_database(mysql_url: str, name: str) -> str:
     restart services or run worker processes, so that no other test run can disturb them."""
     from flask_migrate import upgrade
 
-    from api import create_app
-    from api import migrations_dir
+    from api.app import create_app
+    from api.app import migrations_dir
 
     base, parent = mysql_url.rsplit("/", 1)
     name = f"{parent}_{name}"  # one per test database, so parallel suites never share one
@@ -122,8 +122,8 @@ def migrated_app(database_url: str, **overrides: Any) -> Any:
     """An app on ``database_url`` (memory broker) whose schema the migrations built."""
     from flask_migrate import upgrade
 
-    from api import create_app
-    from api import migrations_dir
+    from api.app import create_app
+    from api.app import migrations_dir
 
     app = create_app({"database_url": database_url, "broker_url": "memory://", **overrides})
     with app.app_context():

@@ -28,19 +28,38 @@ def test_ruff_finds_nothing() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_ruff_format_changes_nothing() -> None:
+    result = subprocess.run(
+        [_tool("ruff"), "format", "--check", "."], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_imports_point_one_way() -> None:
     result = subprocess.run([_tool("lint-imports")], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_domain_is_strictly_typed() -> None:
-    result = subprocess.run([_tool("mypy"), "--strict", "flowexec"], cwd=ROOT, capture_output=True, text=True)
+@pytest.mark.parametrize("package", ["flowexec", "workers", "api", "gateway"])
+def test_package_is_strictly_typed(package: str) -> None:
+    result = subprocess.run([_tool("mypy"), "--strict", package], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_gateway_is_strictly_typed() -> None:
-    result = subprocess.run([_tool("mypy"), "--strict", "gateway"], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
+MAX_MODULE_LINES = 400
+PACKAGES = ("flowexec", "api", "workers", "gateway", "benchmarks")
+
+
+def test_every_module_is_at_most_400_lines() -> None:
+    too_long = {
+        str(path.relative_to(ROOT)): lines
+        for package in PACKAGES
+        if (ROOT / package).is_dir()
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if "migrations" not in path.relative_to(ROOT).parts
+        and (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert too_long == {}, f"modules over {MAX_MODULE_LINES} lines: {too_long}"
 
 
 def test_readme_documents_every_variable_with_its_default() -> None:

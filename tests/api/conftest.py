@@ -49,7 +49,7 @@ def client(stack: Any) -> Any:
 
 
 def register(client: Any, example: str, flow_id: int, version: str = "v000001", user: str = "alice") -> None:
-    from api.cli import read_flow
+    from api.cli.run import read_flow
 
     doc, scripts = read_flow(str(EXAMPLES / example))
     reply = client.post(

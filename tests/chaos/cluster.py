@@ -99,7 +99,7 @@ class Cluster:
                 "-m",
                 "celery",
                 "-A",
-                "workers.worker",
+                "api.worker",
                 "worker",
                 "-P",
                 "threads",
@@ -134,7 +134,7 @@ class Cluster:
                 "-m",
                 "celery",
                 "-A",
-                "workers.worker",
+                "api.worker",
                 "beat",
                 "--loglevel",
                 "INFO",
@@ -239,7 +239,7 @@ def open_cluster(
 
     ``settings`` are flowexec settings for both the app and the worker processes.
     """
-    from api import create_app
+    from api.app import create_app
     from gateway import create_gateway
     from gateway import serve_gateway
 

@@ -44,7 +44,7 @@ def stack(
     """A gateway on a thread, a real worker process, and an API app on the same services."""
     import redis
 
-    from api import create_app
+    from api.app import create_app
     from gateway import create_gateway
     from gateway import serve_gateway
 
@@ -61,7 +61,7 @@ def stack(
                 "-m",
                 "celery",
                 "-A",
-                "workers.worker",
+                "api.worker",
                 "worker",
                 "-P",
                 "threads",
@@ -110,7 +110,7 @@ def _wait_for(check: Any, seconds: float, explain: Any = lambda: "") -> None:
 
 
 def _register(client: Any, examples: Path, name: str, flow_id: int) -> str:
-    from api.cli import read_flow
+    from api.cli.run import read_flow
 
     doc, scripts = read_flow(str(examples / name))
     reply = client.post(

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from tests.chaos.cluster import Cluster
 from tests.chaos.cluster import open_cluster
@@ -20,7 +21,7 @@ _ids = itertools.count(7000)
 
 @pytest.fixture(scope="module")
 def database(mysql_url: str) -> str:
-    return own_database(mysql_url, "flowexec_scaling")
+    return own_database(mysql_url, f"{sa.engine.make_url(mysql_url).database}_scaling")
 
 
 @pytest.fixture(scope="module")

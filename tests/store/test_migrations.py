@@ -14,8 +14,8 @@ from flask import Flask
 from flask_migrate import downgrade
 from flask_migrate import upgrade
 
-from api import create_app
-from api import migrations_dir
+from api.app import create_app
+from api.app import migrations_dir
 from api.extensions import db
 
 SEED_TASK_COLUMNS = [

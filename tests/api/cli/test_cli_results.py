@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.api.test_cli import flowexec
+from tests.api.cli.test_cli import flowexec
 from tests.conftest import EXAMPLES
 
 

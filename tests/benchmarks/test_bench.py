@@ -13,20 +13,22 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from api import bench
 from api.cli import main
+from benchmarks import cli as bench_cli
+from benchmarks import config
+from benchmarks import workloads
 from flowexec.graph import parse_flow
 
 
 def test_random_dag_is_a_valid_dag_of_the_asked_size() -> None:
-    doc = bench.random_dag(300, seed=3)
+    doc = workloads.random_dag(300, seed=3)
     flow = parse_flow(doc, {})
     assert len(flow.nodes) == 300
     assert doc["edges"] and all(a < b for a, b in ((e["source"], e["target"]) for e in doc["edges"]))
 
 
 def test_figure_carries_unit_ratio_and_target() -> None:
-    fig = bench.figure(6.0, "ms/node", ref=2.0, ref_name="limit", target="<= 3x", met=True, nodes=5)
+    fig = config.figure(6.0, "ms/node", ref=2.0, ref_name="limit", target="<= 3x", met=True, nodes=5)
     assert fig == {
         "value": 6.0,
         "unit": "ms/node",
@@ -37,7 +39,7 @@ def test_figure_carries_unit_ratio_and_target() -> None:
         "met": True,
         "nodes": 5,
     }
-    assert bench.figure(1.0, "s")["ratio"] is None
+    assert config.figure(1.0, "s")["ratio"] is None
 
 
 def _figures(node: Any) -> list[dict[str, Any]]:
@@ -52,10 +54,13 @@ def _figures(node: Any) -> list[dict[str, Any]]:
 def test_tiny_bench_writes_one_object_of_positive_figures(
     mysql_url: str, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    database = sa.engine.make_url(mysql_url).set(database="flowexec_bench_test")
-    broker = redis_url.rsplit("/", 1)[0] + "/13"
+    # The run's own database and Redis db, named after this test run's (FLOWEXEC_TEST_*): the bench
+    # drops flowexec's tables there and flushes the Redis db, so no other run's may be shared.
+    test_url = sa.engine.make_url(mysql_url)
+    database = test_url.set(database=f"{test_url.database}_bench")
+    broker = redis_url
     out = tmp_path / "bench.json"
-    monkeypatch.setattr(bench, "QUICK", bench.TINY)  # --quick at the smallest sizes
+    monkeypatch.setattr(bench_cli, "QUICK", config.TINY)  # --quick at the smallest sizes
     code = main(
         [
             "bench",

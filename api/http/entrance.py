@@ -3,31 +3,35 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint
 from flask import Response
 from flask import request
+from marshmallow import Schema
 from marshmallow import ValidationError
 
-from api import auth
-from api import flowlog
-from api import replies
-from api.envelope import reply
-from api.openapi import operation
-from api.schemas import MAX_ID
-from api.schemas import execute_schema
-from api.schemas import flow_log_query_schema
-from api.schemas import labels_query_schema
-from api.schemas import task_query_schema
-from flowexec import execid
+from api.http import auth
+from api.http import flowlog
+from api.http import replies
+from api.http.envelope import reply
+from api.http.openapi import operation
+from api.http.schemas import execute_schema
+from api.http.schemas import flow_log_query_schema
+from api.http.schemas import labels_query_schema
+from api.http.schemas import task_id_of
+from api.http.schemas import task_query_schema
+from api.http.serializers import job_item
 from flowexec import service
 from flowexec.errors import NotFound
 from flowexec.skip import ExecuteStrategy
 from flowexec.state import RUN_TERMINAL
 from flowexec.state import NodeState
 from flowexec.state import RunState
+from flowexec.store.models import Execution
 from flowexec.store.models import NodeRun
+from flowexec.store.models import WorkflowTask
 from workers import dispatch
 from workers.runtime import runtime
 
@@ -87,22 +91,16 @@ def execute() -> Response:
     return reply({"execID": submitted.exec_id, "taskID": submitted.task_id})
 
 
-def task_id_of(exec_id: str) -> int:
-    """The taskID an execID names; one no BIGINT can hold is simply not found."""
-    tid = execid.task_id_of(exec_id)
-    if tid > MAX_ID:
-        raise NotFound(f"execution {exec_id!r} not found")
-    return tid
-
-
-def owned_task(user: str, task_id: int) -> Any:
+def owned_task(user: str, task_id: int) -> tuple[WorkflowTask, Execution, Sequence[NodeRun]]:
     """Load an execution the caller may see: their own, or any for an admin."""
     task, execution, nodes = service.execution_nodes(task_id)
     auth.check_owner(user, task.um_user)
     return task, execution, nodes
 
 
-def _entrance_task(exec_id: str, schema: Any) -> Any:
+def _entrance_task(
+    exec_id: str, schema: Schema
+) -> tuple[dict[str, Any], WorkflowTask, Execution, Sequence[NodeRun]]:
     """Who asks (401 first), then the query string, then the execution they may see."""
     user = auth.current_user()
     query = schema.load(request.args)
@@ -130,38 +128,6 @@ def kill(exec_id: str) -> Response:
     _, task, _, _ = _entrance_task(exec_id, task_query_schema)
     dispatch.send(service.cancel_execution(task.id))
     return reply({"execID": exec_id}, "Successfully killed the job(成功kill了job)")
-
-
-INFO_TEXT = {
-    NodeState.SUBMITTING: "node in scheduled",
-    NodeState.RUNNING: "node in running",
-    NodeState.SUCCEED: "node execute success",
-    NodeState.FAILED: "node execute fail",
-    NodeState.TIMEOUT: "node execute fail",
-    NodeState.CANCELLED: "node has cancelled",
-    NodeState.SKIPPED: "node has skipped",
-}
-
-
-def _ms(value: Any) -> int:
-    return int(value.timestamp() * 1000) if value is not None else 0
-
-
-def job_item(node: NodeRun, now_ms: int) -> dict[str, Any]:
-    """One node as DSS's canvas reads it."""
-    state = NodeState(node.state)
-    item: dict[str, Any] = {
-        "nodeID": node.node_key,
-        "info": INFO_TEXT.get(state),
-        "startTime": _ms(node.started_at),
-        "nowTime": 0
-        if node.started_at is None
-        else (now_ms if state is NodeState.RUNNING else _ms(node.finished_at or node.updated_at)),
-    }
-    if node.linkis_task_id is not None:
-        item["execID"] = node.linkis_exec_id
-        item["taskID"] = node.linkis_task_id
-    return item
 
 
 LIST_OF_STATE = {

@@ -68,7 +68,7 @@ def test_another_users_execution_can_be_neither_read_nor_killed(client: Any) -> 
 
 
 def test_trusted_proxy_header_names_the_user(stack: Any, migrated_mysql: str) -> None:
-    from api import create_app
+    from api.app import create_app
 
     app = create_app(
         {

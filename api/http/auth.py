@@ -6,8 +6,8 @@ import hmac
 
 from flask import request
 
-from api.envelope import Forbidden
-from api.envelope import Unauthorized
+from api.http.envelope import Forbidden
+from api.http.envelope import Unauthorized
 from workers.runtime import runtime
 
 

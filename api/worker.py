@@ -1,8 +1,8 @@
-"""``celery -A workers.worker worker``: logging, the Flask app, and its Celery app."""
+"""``celery -A api.worker worker``: logging, the Flask app, and its Celery app."""
 
 from __future__ import annotations
 
-from api import create_app
+from api.app import create_app
 from flowexec import logcontext
 
 logcontext.configure()

@@ -1,4 +1,4 @@
-"""``celery -A api.bench_worker worker``: flowexec's worker plus the two probes ``flowexec bench`` times.
+"""``celery -A benchmarks.worker worker``: flowexec's worker plus the two probes ``flowexec bench`` times.
 
 The probes measure what Celery and MariaDB allow on this machine, through the same app, broker,
 pool and app-context task base as ``run_node``: ``hop`` re-sends itself (one Celery hop each),
@@ -7,9 +7,9 @@ pool and app-context task base as ``run_node``: ``hop`` re-sends itself (one Cel
 
 from __future__ import annotations
 
-from api.bench import register_probes
-from workers.worker import celery
-from workers.worker import flask_app
+from api.worker import celery
+from api.worker import flask_app
+from benchmarks.probes import register_probes
 
 register_probes(celery)
 app = celery

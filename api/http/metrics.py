@@ -31,7 +31,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from api.extensions import db
-from api.openapi import operation
+from api.http.openapi import operation
 from flowexec.state import NodeState
 from flowexec.state import RunState
 from flowexec.store.models import NodeRun
@@ -120,13 +120,13 @@ class _WorkerMetrics(Collector):
 
 def registry_of(app: Flask) -> CollectorRegistry:
     """The app's own registry (never prometheus_client's global one), made on first use."""
-    registry = app.extensions.get(EXTENSION)
+    registry: CollectorRegistry | None = app.extensions.get(EXTENSION)
     if registry is None:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(DatabaseCollector())
         registry.register(_WorkerMetrics())
         app.extensions[EXTENSION] = registry
-    return registry  # type: ignore[no-any-return]
+    return registry
 
 
 @bp.get("/metrics")

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from api.cli import progress_table
-from api.cli import watch
+from api.cli.live import progress_table
+from api.cli.live import watch
 from api.embedded import embedded_stack
+from tests.api.cli.test_cli import flowexec
 from tests.api.conftest import execute
 from tests.api.conftest import headers
-from tests.api.test_cli import flowexec
 from tests.conftest import EXAMPLES
 from tests.conftest import TOKEN
 
@@ -83,7 +83,7 @@ def test_graph_writes_the_svg_the_api_serves(home: Path, tmp_path: Path) -> None
     detail = json.loads(flowexec("show", "2", "--json", home=home, timeout=60).stdout)
     assert states == {n["id"]: n["status"] for n in detail["nodes"]}
 
-    from api import create_app
+    from api.app import create_app
 
     app = create_app({"home": str(home), "token": TOKEN})
     reply = app.test_client().get("/api/v1/executions/2/graph.svg", headers=headers(_user(detail)))
@@ -147,18 +147,18 @@ def test_watch_follows_a_running_flow_to_its_end(stack: Any, client: Any) -> Non
     seen: list[str] = []
     console = Console(file=io.StringIO(), width=100)
     with stack.app.app_context():
-        import api.cli
+        import api.cli.live
 
-        original = api.cli.progress_table
+        original = api.cli.live.progress_table
 
         def spy(task: Any, nodes: Any) -> Any:
             seen.append(task.status)
             return original(task, nodes)
 
-        api.cli.progress_table = spy
+        api.cli.live.progress_table = spy
         try:
             task, nodes = watch(task_id, console, live=True, timeout=60, every=0.02)
         finally:
-            api.cli.progress_table = original
+            api.cli.live.progress_table = original
     assert task.status == "Succeed" and [n.state for n in nodes] == ["Succeed"] * 4
     assert len(seen) > 1 and seen[-1] == "Succeed" and seen[0] != "Succeed"  # refreshed while it ran

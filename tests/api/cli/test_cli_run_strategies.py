@@ -6,7 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from tests.api.test_cli import flowexec
+from tests.api.cli.test_cli import flowexec
 from tests.conftest import EXAMPLES
 
 

@@ -7,10 +7,10 @@ from flask import Response
 from flask import current_app
 from sqlalchemy import text
 
-from api import replies
-from api.envelope import reply
 from api.extensions import db
-from api.openapi import operation
+from api.http import replies
+from api.http.envelope import reply
+from api.http.openapi import operation
 
 bp = Blueprint("health", __name__)
 

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import requests
 
+from tests.api.cli.test_cli import flowexec
 from tests.api.conftest import dss_body
 from tests.api.conftest import slow_flow
-from tests.api.test_cli import flowexec
 from tests.conftest import EXAMPLES
 
 TOKEN = "serve-token"
@@ -87,7 +87,7 @@ def _wait(check: Any, seconds: float = 60) -> None:
 
 
 def test_serve_runs_a_flow_over_http(served: dict[str, Any]) -> None:
-    from api.cli import read_flow
+    from api.cli.run import read_flow
 
     doc, scripts = read_flow(str(EXAMPLES / "failing.json"))
     _post(served, "/api/v1/flows", {"flowId": 7, "version": "v000001", "flow": doc, "scripts": scripts})

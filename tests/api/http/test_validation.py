@@ -85,7 +85,7 @@ def test_oversized_body_is_413(client: Any, stack: Any) -> None:
 
 
 def test_max_body_is_configurable(migrated_mysql: str) -> None:
-    from api import create_app
+    from api.app import create_app
 
     app = create_app({"database_url": migrated_mysql, "broker_url": "memory://", "max_body": 100})
     assert app.config["MAX_CONTENT_LENGTH"] == 100

@@ -2,48 +2,42 @@
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint
 from flask import Response
 from flask import request
 
-from api import auth
-from api import replies
-from api import svg
-from api.entrance import json_body
-from api.entrance import owned_task
-from api.envelope import Forbidden
-from api.envelope import reply
-from api.openapi import operation
-from api.schemas import MAX_ID
-from api.schemas import execution_list_query_schema
-from api.schemas import flow_register_schema
-from api.schemas import node_log_query_schema
-from api.schemas import page_query_schema
-from flowexec import execid
+from api.http import auth
+from api.http import replies
+from api.http.entrance import json_body
+from api.http.entrance import owned_task
+from api.http.envelope import Forbidden
+from api.http.envelope import reply
+from api.http.openapi import operation
+from api.http.schemas import MAX_ID
+from api.http.schemas import execution_list_query_schema
+from api.http.schemas import flow_register_schema
+from api.http.schemas import node_log_query_schema
+from api.http.schemas import page_query_schema
+from api.http.serializers import detail_view
+from api.http.serializers import graph_svg
+from api.http.serializers import iso
+from api.http.serializers import read_results
+from api.http.serializers import summary_view
 from flowexec import service
 from flowexec.errors import LinkisUnavailable
 from flowexec.errors import NotFound
 from flowexec.linkis.port import JobRef
 from flowexec.service import reads as queries
+from flowexec.store.models import NodeRun
+from flowexec.store.models import WorkflowTask
 from workers import dispatch
 from workers.runtime import runtime
 
 bp = Blueprint("native", __name__, url_prefix="/api/v1")
 FLOWS, EXECUTIONS = ("flows",), ("executions",)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _seconds(start: datetime | None, end: datetime | None) -> float | None:
-    if start is None:
-        return None
-    return round(((end or datetime.now()) - start).total_seconds(), 3)
 
 
 def _task_id(task_id: int) -> int:
@@ -106,7 +100,7 @@ def list_flows() -> Response:
                     "name": f.name,
                     "latestVersion": f.latest_version,
                     "versions": f.versions,
-                    "updatedTime": _iso(f.updated_time),
+                    "updatedTime": iso(f.updated_time),
                 }
                 for f in flows
             ],
@@ -132,7 +126,7 @@ def flow_versions(flow_id: int) -> Response:
                     "version": v.version,
                     "name": v.name,
                     "createdBy": v.created_by,
-                    "createdTime": _iso(v.created_time),
+                    "createdTime": iso(v.created_time),
                     "contentHash": v.content_hash,
                     "sourcePath": v.source_path,
                 }
@@ -140,24 +134,6 @@ def flow_versions(flow_id: int) -> Response:
             ],
         }
     )
-
-
-def summary_view(task: Any, execution: Any) -> dict[str, Any]:
-    """One execution of the history."""
-    return {
-        "taskID": task.id,
-        "execID": execid.build(task.id, task.um_user or ""),
-        "flowId": execution.flow_id,
-        "version": execution.version,
-        "strategy": execution.strategy,
-        "status": task.status,
-        "progress": task.progress,
-        "user": task.um_user,
-        "submitUser": task.submit_user,
-        "createdTime": _iso(task.created_time),
-        "finishedTime": _iso(execution.finished_time),
-        "durationSeconds": _seconds(execution.started_time, execution.finished_time),
-    }
 
 
 @bp.get("/executions")
@@ -196,47 +172,6 @@ def list_executions() -> Response:
     )
 
 
-def node_view(node: Any) -> dict[str, Any]:
-    return {
-        "id": node.node_key,
-        "title": node.title,
-        "jobType": node.job_type,
-        "status": node.state,
-        "attempt": node.attempt,
-        "linkisExecID": node.linkis_exec_id,
-        "linkisTaskID": node.linkis_task_id,
-        "startedAt": _iso(node.started_at),
-        "finishedAt": _iso(node.finished_at),
-        "durationSeconds": _seconds(node.started_at, node.finished_at) if node.started_at else None,
-        "error": node.error,
-        "logPath": node.log_path,
-        "resultLocation": node.result_location,
-        "children": json.loads(node.children or "[]"),
-    }
-
-
-def _source(task: Any) -> dict[str, Any]:
-    try:
-        value = json.loads(task.script_path or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def detail_view(task: Any, execution: Any, nodes: Any) -> dict[str, Any]:
-    """An execution with every node: state, attempts, Linkis ids, times, error, log location."""
-    return {
-        **summary_view(task, execution),
-        "failurePolicy": execution.failure_policy,
-        "nodeIDs": [k for k in (execution.node_ids or "").split(",") if k],
-        "errCode": task.err_code,
-        "errDesc": task.err_desc,
-        "logPath": task.log_path,
-        "source": _source(task),
-        "nodes": [node_view(n) for n in nodes],
-    }
-
-
 @bp.get("/executions/<int:task_id>")
 @operation("One execution with all its nodes", tags=EXECUTIONS, data=replies.ExecutionDetailData)
 def execution_detail(task_id: int) -> Response:
@@ -244,7 +179,7 @@ def execution_detail(task_id: int) -> Response:
     return reply(detail_view(*owned_task(user, _task_id(task_id))))
 
 
-def _node(nodes: Any, node_key: str, task_id: int) -> Any:
+def _node(nodes: Sequence[NodeRun], node_key: str, task_id: int) -> NodeRun:
     for node in nodes:
         if node.node_key == node_key:
             return node
@@ -307,28 +242,12 @@ def node_result(task_id: int, node_key: str) -> Response:
     )
 
 
-def _linkis_of(task: Any) -> Any:
-    """The Linkis client of the user an execution's jobs run as."""
+def _linkis_of(task: WorkflowTask) -> Any:
+    """The Linkis client of the user an execution's jobs run as (it also reads result sets)."""
     rt = runtime()
     if not rt.settings.linkis_url:
         raise LinkisUnavailable("no Linkis gateway is configured (FLOWEXEC_LINKIS_URL)")
     return rt.linkis_for(service.linkis_user(task, rt.settings))
-
-
-def read_results(linkis: Any, location: str) -> list[dict[str, Any]]:
-    """Read every result set under a job's result location (the CLI uses this too)."""
-    out = []
-    for path in linkis.result_files(location):
-        page = linkis.read_result(path)
-        out.append(
-            {
-                "path": path,
-                "type": page.type,
-                "columns": list(page.columns),
-                "rows": [list(row) for row in page.rows],
-            }
-        )
-    return out
 
 
 @bp.post("/executions/<int:task_id>/kill")
@@ -365,10 +284,3 @@ def kill_node(task_id: int, node_key: str) -> Response:
 def graph(task_id: int) -> Response:
     user = auth.current_user()
     return Response(graph_svg(*owned_task(user, _task_id(task_id))), mimetype="image/svg+xml")
-
-
-def graph_svg(task: Any, execution: Any, nodes: Any) -> str:
-    """The SVG of an execution's graph, nodes coloured by state (the API's and ``flowexec graph``'s)."""
-    drawn = [svg.GraphNode(n.node_key, n.title, n.state, json.loads(n.children or "[]")) for n in nodes]
-    caption = f"task {task.id}: flow {execution.flow_id} {execution.version} {task.status}"
-    return svg.render(drawn, caption)

@@ -19,7 +19,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 def test_register_is_idempotent_and_versions_are_listed(client: Any) -> None:
     register(client, "diamond.json", 601, "v000001")
     register(client, "n_shape.json", 601, "v000002")
-    from api.cli import read_flow
+    from api.cli.run import read_flow
     from tests.conftest import EXAMPLES
 
     doc, scripts = read_flow(str(EXAMPLES / "diamond.json"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api import create_app
+from api.app import create_app
 
 HEADERS = {"Token-Code": "t", "Token-User": "alice"}
 

@@ -18,8 +18,8 @@ from flask import jsonify
 from marshmallow import Schema
 
 import flowexec
-from api import replies
-from api.schemas import MAX_ID
+from api.http import replies
+from api.http.schemas import MAX_ID
 
 F = TypeVar("F", bound=Callable[..., Any])
 ATTR = "__flowexec_openapi__"

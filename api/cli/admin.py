@@ -1,0 +1,137 @@
+"""Running and keeping the service: ``flowexec gateway``, ``serve``, ``flow register``, ``db``, ``bench``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from api.cli.common import EXIT_OK
+
+
+def cmd_gateway(args: argparse.Namespace) -> int:
+    from flowexec.config import Settings
+    from gateway import run_gateway
+
+    settings = Settings.from_env(os.environ)
+    run_gateway(
+        args.host,
+        args.port,
+        args.state_dir or os.path.join(settings.home, "gateway"),
+        users=settings.gateway_users,
+        tokens=settings.gateway_tokens,
+        faults_enabled=args.faults,
+    )
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from werkzeug.serving import make_server
+
+    from api.embedded import embedded_stack
+
+    with embedded_stack() as stack:
+        settings = stack.app.extensions["flowexec"].settings
+        server = make_server(args.host, args.port, stack.app, threaded=True)
+        print(
+            f"flowexec API on http://{args.host}:{server.server_port}  "
+            f"(send Token-Code: {settings.token} and Token-User: <you>)",
+            flush=True,
+        )
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+    return EXIT_OK
+
+
+def cmd_flow_register(args: argparse.Namespace) -> int:
+    from api.app import create_app
+    from api.cli.run import read_flow
+    from flowexec import service
+
+    doc, scripts = read_flow(args.file)
+    app = create_app()
+    with app.app_context():
+        ref = service.register_flow(
+            doc,
+            scripts,
+            flow_id=args.flow_id,
+            version=args.version,
+            name=args.name or Path(args.file).stem,
+            user=getpass.getuser(),
+        )
+    print(
+        json.dumps(
+            {"flowId": ref.flow_id, "version": ref.version, "nodes": ref.nodes, "created": ref.created}
+        )
+    )
+    return EXIT_OK
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from flask_migrate import downgrade
+    from flask_migrate import upgrade
+
+    from api.app import create_app
+    from api.app import migrations_dir
+
+    app = create_app()
+    with app.app_context():
+        if args.action == "upgrade":
+            upgrade(directory=migrations_dir(), revision=args.revision or "head")
+        else:
+            downgrade(directory=migrations_dir(), revision=args.revision or "-1")
+    return EXIT_OK
+
+
+BENCH_WARNING = (
+    "DESTRUCTIVE: drops flowexec's tables (flowexec_*, dss_workflow_*, alembic_version) in the bench "
+    "database (--database-url) and flushes a whole Redis database (--broker-url); give it its own."
+)
+
+
+def cmd_bench(argv: list[str]) -> int:
+    """Hand the arguments to the harness, imported only now (``benchmarks`` is not needed to run flows)."""
+    from benchmarks.cli import main
+
+    return main(argv, prog="flowexec bench")
+
+
+def add_parsers(sub: Any) -> None:
+    gw = sub.add_parser("gateway", help="serve the local Linkis-compatible gateway")
+    gw.add_argument("--host", default="127.0.0.1")
+    gw.add_argument("--port", type=int, default=9001)
+    gw.add_argument("--state-dir")
+    gw.add_argument("--faults", action="store_true", help="enable fault injection (tests)")
+    gw.set_defaults(func=cmd_gateway)
+    serve = sub.add_parser("serve", help="the REST API on the embedded stack")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.set_defaults(func=cmd_serve)
+    flow = sub.add_parser("flow", help="flow versions").add_subparsers(dest="flow_command", required=True)
+    register = flow.add_parser("register", help="register a flow file as flowId/version")
+    register.add_argument("file")
+    register.add_argument("--flow-id", type=int)
+    register.add_argument("--version")
+    register.add_argument("--name")
+    register.set_defaults(func=cmd_flow_register)
+    database = sub.add_parser("db", help="database migrations")
+    database.add_argument("action", choices=["upgrade", "downgrade"])
+    database.add_argument("revision", nargs="?")
+    database.set_defaults(func=cmd_db)
+
+
+def add_bench_parser(sub: Any) -> None:
+    """``flowexec bench``: its own arguments are parsed by the harness (``benchmarks.cli``)."""
+    bench = sub.add_parser(
+        "bench",
+        help="measure scheduling overhead on MariaDB + Redis + workers (drops flowexec's tables in "
+        "the bench database and flushes a Redis db; see flowexec bench --help)",
+        description=BENCH_WARNING,
+        add_help=False,
+    )
+    bench.set_defaults(func=None)

@@ -1,0 +1,66 @@
+"""What every ``flowexec`` command shares: exit codes, state colours, the local app, argument types."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import Any
+from typing import TypeVar
+
+from flask import Flask
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+STATE_STYLE = {
+    "Succeed": "green",
+    "Failed": "red",
+    "Cancelled": "magenta",
+    "Timeout": "red",
+    "Skipped": "dim",
+    "Running": "cyan",
+    "Submitting": "cyan",
+    "Queued": "yellow",
+    "Pending": "white",
+}
+N = TypeVar("N", int, float)
+
+
+class UsageError(Exception):
+    """Bad input on the command line: exit status 2."""
+
+
+def non_negative(kind: Callable[[str], N]) -> Callable[[str], N]:
+    """An argparse type: a number of ``kind`` that is not negative (nor NaN)."""
+
+    def parse(text: str) -> N:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value < 0 or value != value:
+            raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
+        return value
+
+    return parse
+
+
+def local_app() -> Flask:
+    """The app on FLOWEXEC_DATABASE_URL, or on the embedded SQLite in $FLOWEXEC_HOME (kept current)."""
+    from api.app import create_app
+    from api.embedded import upgrade_database
+
+    app = create_app()
+    if app.extensions["flowexec"].settings.database_url is None:
+        upgrade_database(app)
+    return app
+
+
+def task_id(text: str) -> int:
+    """A taskID given as digits or as an execID."""
+    from api.http.schemas import task_id_of
+
+    return int(text) if text.isdigit() else task_id_of(text)
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False))

@@ -1,0 +1,85 @@
+"""The live node table: ``flowexec run`` and ``flowexec watch`` refresh it until an execution ends."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from contextlib import nullcontext
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from api.cli.common import STATE_STYLE
+from flowexec.errors import FlowexecError
+from flowexec.state import RUN_TERMINAL
+from flowexec.state import RunState
+
+
+def watch(
+    task_id: int, console: Console, live: bool, timeout: float | None = None, every: float = 0.05
+) -> tuple[Any, Any]:
+    """Refresh the node table every ``every`` seconds until the execution ends."""
+    from flowexec import service
+
+    deadline = time.monotonic() + timeout if timeout else None
+    view: AbstractContextManager[Live | None] = (
+        Live(console=console, refresh_per_second=8, transient=True) if live else nullcontext()
+    )
+    with view as shown:
+        while True:
+            task, _, nodes = service.execution_nodes(task_id)
+            if shown is not None:
+                shown.update(progress_table(task, nodes))
+            if RunState(task.status) in RUN_TERMINAL:
+                return task, nodes
+            if deadline and time.monotonic() > deadline:
+                raise FlowexecError(f"execution {task_id} did not finish in {timeout} s")
+            time.sleep(every)
+
+
+def _duration(node: Any) -> str:
+    if node.started_at is None:
+        return ""
+    end = node.finished_at or node.started_at.__class__.now()
+    return f"{(end - node.started_at).total_seconds():.2f}s"
+
+
+def node_depths(nodes: Sequence[Any]) -> dict[str, int]:
+    """Each node's topological depth (longest path from a root), from the rows' children lists."""
+    from api.http.svg import GraphNode
+    from api.http.svg import depths
+
+    return depths([GraphNode(n.node_key, n.title, n.state, json.loads(n.children or "[]")) for n in nodes])
+
+
+def progress_table(task: Any, nodes: Sequence[Any]) -> Table:
+    """The live view: nodes grouped by topological depth, state coloured, attempt and duration."""
+    counts: dict[str, int] = {}
+    for node in nodes:
+        counts[node.state] = counts.get(node.state, 0) + 1
+    tally = "  ".join(f"[{STATE_STYLE.get(k, '')}]{k} {v}[/]" for k, v in sorted(counts.items()))
+    table = Table(title=f"task {task.id}: {task.status} {100 * (task.progress or 0):.0f}%", caption=tally)
+    for column in ("depth", "node", "state", "attempt", "duration"):
+        table.add_column(column, justify="right" if column in ("depth", "attempt", "duration") else "left")
+    depth = node_depths(nodes)
+    order = sorted(range(len(nodes)), key=lambda i: (depth[nodes[i].node_key], i))
+    previous = None
+    for i in order:
+        node = nodes[i]
+        level = depth[node.node_key]
+        if previous is not None and level != previous:
+            table.add_section()
+        style = STATE_STYLE.get(node.state, "")
+        table.add_row(
+            str(level) if level != previous else "",
+            node.title,
+            f"[{style}]{node.state}[/]",
+            str(node.attempt or ""),
+            _duration(node),
+        )
+        previous = level
+    return table

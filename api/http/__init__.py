@@ -1,0 +1,1 @@
+"""The HTTP API: DSS entrance and native blueprints, the envelope, auth, schemas, OpenAPI."""
