@@ -32,11 +32,11 @@ def _when(iso: str | None) -> str:
 
 def cmd_history(args: argparse.Namespace) -> int:
     from api.http.serializers import summary_view
-    from flowexec.service import reads as queries
+    from flowexec.service import reads
 
     with local_app().app_context():
-        page = queries.list_executions(
-            queries.ExecutionFilter(
+        page = reads.list_executions(
+            reads.ExecutionFilter(
                 flow_id=args.flow_id, user=args.user, status=args.status, page_size=args.limit
             )
         )

@@ -22,14 +22,15 @@ DRAIN_SECONDS = 30.0
 
 def cmd_kill(args: argparse.Namespace) -> int:
     from flowexec import service
+    from flowexec.service import reads
 
     app = local_app()
     with app.app_context():
         tid = task_id(args.exec_id)
         actions = service.cancel_node(tid, args.node) if args.node else service.cancel_execution(tid)
         send(app, actions)
-        task, _, _ = service.execution_nodes(tid)
-    print_json({"taskID": tid, "node": args.node, "status": task.status})
+        status = reads.task(tid).status
+    print_json({"taskID": tid, "node": args.node, "status": status})
     return EXIT_OK
 
 

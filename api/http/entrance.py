@@ -25,6 +25,7 @@ from api.http.schemas import task_query_schema
 from api.http.serializers import job_item
 from flowexec import service
 from flowexec.errors import NotFound
+from flowexec.service import reads
 from flowexec.skip import ExecuteStrategy
 from flowexec.state import RUN_TERMINAL
 from flowexec.state import NodeState
@@ -92,28 +93,33 @@ def execute() -> Response:
 
 
 def owned_task(user: str, task_id: int) -> tuple[WorkflowTask, Execution, Sequence[NodeRun]]:
-    """Load an execution the caller may see: their own, or any for an admin."""
+    """Load an execution the caller may see, with its nodes: their own, or any for an admin."""
     task, execution, nodes = service.execution_nodes(task_id)
     auth.check_owner(user, task.um_user)
     return task, execution, nodes
 
 
-def _entrance_task(
-    exec_id: str, schema: Schema
-) -> tuple[dict[str, Any], WorkflowTask, Execution, Sequence[NodeRun]]:
+def owned_run(user: str, task_id: int) -> reads.RunView:
+    """An execution the caller may see, without its nodes (one row each of task and counters)."""
+    run = reads.execution(task_id)
+    auth.check_owner(user, run.task.um_user)
+    return run
+
+
+def _entrance_run(exec_id: str, schema: Schema) -> tuple[dict[str, Any], reads.RunView]:
     """Who asks (401 first), then the query string, then the execution they may see."""
     user = auth.current_user()
     query = schema.load(request.args)
     tid = task_id_of(exec_id)
     if query.get("taskID") is not None and query["taskID"] != tid:
         raise NotFound(f"execution {exec_id!r} has no task {query['taskID']}")
-    return (query, *owned_task(user, tid))
+    return query, owned_run(user, tid)
 
 
 @bp.get("/<path:exec_id>/status")
 @operation("State of a flow execution", tags=TAGS, data=replies.StatusData, query=task_query_schema)
 def status(exec_id: str) -> Response:
-    _, task, _, _ = _entrance_task(exec_id, task_query_schema)
+    task = _entrance_run(exec_id, task_query_schema)[1].task
     return reply({"status": task.status, "execID": exec_id, "logPath": task.log_path})
 
 
@@ -125,7 +131,7 @@ def status(exec_id: str) -> Response:
     query=task_query_schema,
 )
 def kill(exec_id: str) -> Response:
-    _, task, _, _ = _entrance_task(exec_id, task_query_schema)
+    task = _entrance_run(exec_id, task_query_schema)[1].task
     dispatch.send(service.cancel_execution(task.id))
     return reply({"execID": exec_id}, "Successfully killed the job(成功kill了job)")
 
@@ -151,7 +157,8 @@ LIST_OF_STATE = {
 )
 def execution(exec_id: str) -> Response:
     """Node lists in DSS's key order (the web client's last list wins)."""
-    _, _, _, nodes = _entrance_task(exec_id, labels_query_schema)
+    _, run = _entrance_run(exec_id, labels_query_schema)
+    nodes = reads.nodes(run.task.id)
     now_ms = int(time.time() * 1000)
     data: dict[str, list[dict[str, Any]]] = {
         name: [] for name in ("succeedJobs", "runningJobs", "failedJobs", "pendingJobs", "skippedJobs")
@@ -175,7 +182,8 @@ def execution(exec_id: str) -> Response:
     query=flow_log_query_schema,
 )
 def flow_log(exec_id: str) -> Response:
-    query, task, _, nodes = _entrance_task(exec_id, flow_log_query_schema)
+    query, run = _entrance_run(exec_id, flow_log_query_schema)
+    task, nodes = run.task, reads.nodes(run.task.id)
     log, next_line = flowlog.page(
         flowlog.flow_lines(task, nodes), query["fromLine"], query["size"], query["distinctLevel"]
     )
@@ -190,7 +198,8 @@ def flow_log(exec_id: str) -> Response:
     query=task_query_schema,
 )
 def progress(exec_id: str) -> Response:
-    _, task, execution_row, nodes = _entrance_task(exec_id, task_query_schema)
+    _, run = _entrance_run(exec_id, task_query_schema)
+    task, execution_row, nodes = run.task, run.execution, reads.nodes(run.task.id)
     done = RunState(task.status) in RUN_TERMINAL
     total = execution_row.total_nodes or 0
     share = 1.0 if done else (execution_row.settled_nodes / total if total else 0.0)

@@ -12,6 +12,7 @@ from flask import request
 from api.http import auth
 from api.http import replies
 from api.http.entrance import json_body
+from api.http.entrance import owned_run
 from api.http.entrance import owned_task
 from api.http.envelope import Forbidden
 from api.http.envelope import reply
@@ -30,7 +31,7 @@ from flowexec import service
 from flowexec.errors import LinkisUnavailable
 from flowexec.errors import NotFound
 from flowexec.linkis.port import JobRef
-from flowexec.service import reads as queries
+from flowexec.service import reads
 from flowexec.store.models import NodeRun
 from flowexec.store.models import WorkflowTask
 from workers import dispatch
@@ -91,7 +92,7 @@ def register_flow() -> Response:
 def list_flows() -> Response:
     auth.current_user()
     query = page_query_schema.load(request.args)
-    flows, total = queries.list_flows(query["page"], query["pageSize"])
+    flows, total = reads.list_flows(query["page"], query["pageSize"])
     return reply(
         {
             "flows": [
@@ -115,7 +116,7 @@ def list_flows() -> Response:
 @operation("Versions of a flow, newest first", tags=FLOWS, data=replies.FlowVersionsData, errors=(401, 404))
 def flow_versions(flow_id: int) -> Response:
     auth.current_user()
-    versions = queries.flow_versions(flow_id) if flow_id <= MAX_ID else []
+    versions = reads.flow_versions(flow_id) if flow_id <= MAX_ID else []
     if not versions:
         raise NotFound(f"flow {flow_id} is not registered")
     return reply(
@@ -151,8 +152,8 @@ def list_executions() -> Response:
         if who not in (None, user):
             raise Forbidden(f"user {user} may list only their own executions")
         who = user
-    page = queries.list_executions(
-        queries.ExecutionFilter(
+    page = reads.list_executions(
+        reads.ExecutionFilter(
             flow_id=query["flowId"],
             user=who,
             status=query["status"],
@@ -258,10 +259,10 @@ def _linkis_of(task: WorkflowTask) -> Any:
 )
 def kill_execution(task_id: int) -> Response:
     user = auth.current_user()
-    owned_task(user, _task_id(task_id))
+    owned_run(user, _task_id(task_id))
     dispatch.send(service.cancel_execution(task_id))
-    task, _, _ = service.execution_nodes(task_id)
-    return reply({"taskID": task_id, "nodeID": None, "status": task.status}, "Successfully killed the job")
+    status = reads.task(task_id).status
+    return reply({"taskID": task_id, "nodeID": None, "status": status}, "Successfully killed the job")
 
 
 @bp.post("/executions/<int:task_id>/nodes/<node_key>/kill")
@@ -273,10 +274,8 @@ def kill_node(task_id: int, node_key: str) -> Response:
     _, _, nodes = owned_task(user, _task_id(task_id))
     _node(nodes, node_key, task_id)
     dispatch.send(service.cancel_node(task_id, node_key))
-    task, _, _ = service.execution_nodes(task_id)
-    return reply(
-        {"taskID": task_id, "nodeID": node_key, "status": task.status}, "Successfully killed the node"
-    )
+    status = reads.task(task_id).status
+    return reply({"taskID": task_id, "nodeID": node_key, "status": status}, "Successfully killed the node")
 
 
 @bp.get("/executions/<int:task_id>/graph.svg")

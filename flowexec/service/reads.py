@@ -48,6 +48,11 @@ def task(task_id: int) -> WorkflowTask:
     return in_transaction(lambda session: repo.get_task(session, task_id))
 
 
+def nodes(task_id: int) -> Sequence[NodeRun]:
+    """An execution's node rows, in id order."""
+    return in_transaction(lambda session: repo.all_nodes(session, task_id))
+
+
 def execution_nodes(task_id: int) -> tuple[WorkflowTask, Execution, Sequence[NodeRun]]:
     """Return an execution's task row, its counters and its node rows."""
 

@@ -186,3 +186,30 @@ def test_dss_body_variables_reach_the_task(client: Any, stack: Any) -> None:
     assert params["variable"] == {"run_date": "20250301"} and params["executeStrategy"] == "execute"
     assert task.um_user == "alice" and task.submit_user == "alice"
     assert json.loads(task.script_path) == {"projectName": "sales_dw", "flowName": "daily_load"}
+
+
+def test_status_and_kill_read_no_node_row(client: Any, stack: Any) -> None:
+    """DSS polls status every second per open canvas: it reads the task row, never the nodes."""
+    from sqlalchemy import event
+
+    from api.extensions import db
+
+    register(client, "diamond.json", 318)
+    exec_id, task_id = execute(client, 318)
+    wait_final(client, exec_id, task_id)
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    with stack.app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        status = client.get(f"{ENTRANCE}/{exec_id}/status?taskID={task_id}&labels=dev", headers=headers())
+        kill = client.get(f"{ENTRANCE}/{exec_id}/kill?taskID={task_id}&labels=dev", headers=headers())
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert status.json["data"]["status"] == "Succeed" and kill.json["status"] == 0
+    assert any("dss_workflow_task" in s for s in seen)
+    assert not [s for s in seen if "flowexec_node_run" in s]
