@@ -53,7 +53,7 @@ def cmd_flow_register(args: argparse.Namespace) -> int:
     from api.cli.run import read_flow
     from flowexec import service
 
-    doc, scripts = read_flow(args.file)
+    doc, scripts = read_flow(args.file, args.scripts)
     app = create_app()
     with app.app_context():
         ref = service.register_flow(
@@ -63,6 +63,7 @@ def cmd_flow_register(args: argparse.Namespace) -> int:
             version=args.version,
             name=args.name or Path(args.file).stem,
             user=getpass.getuser(),
+            limits=app.extensions["flowexec"].settings.flow_limits,
         )
     print(
         json.dumps(
@@ -118,6 +119,9 @@ def add_parsers(sub: Any) -> None:
     register.add_argument("--flow-id", type=int)
     register.add_argument("--version")
     register.add_argument("--name")
+    register.add_argument(
+        "--scripts", metavar="DIR", help="folder of the flow's scripts (default: the flow's)"
+    )
     register.set_defaults(func=cmd_flow_register)
     database = sub.add_parser("db", help="database migrations")
     database.add_argument("action", choices=["upgrade", "downgrade"])

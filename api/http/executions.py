@@ -55,7 +55,7 @@ def _task_id(task_id: int) -> int:
     body=flow_register_schema,
     ok=201,
     also={200: "already registered"},
-    errors=(400, 401),
+    errors=(400, 401, 403),
 )
 def register_flow() -> Response:
     """Register a flow version so that DSS's ``{flowId, version}`` resolves."""
@@ -68,6 +68,8 @@ def register_flow() -> Response:
         version=body["version"],
         name=body["name"],
         user=user,
+        admin=auth.is_admin(user),
+        limits=runtime().settings.flow_limits,
     )
     return reply(
         {

@@ -73,7 +73,14 @@ def submit_execution(request: ExecutionRequest, settings: Settings) -> tuple[Sub
 
     def work(session: Session) -> tuple[Submitted, list[Action]]:
         at = now()
-        version_row, flow = load_flow(session, request.flow_id, request.version)
+        version_row, flow = load_flow(
+            session,
+            request.flow_id,
+            request.version,
+            request.user,
+            request.user in settings.admins,
+            settings.flow_limits,
+        )
         args = StrategyArgs(request.strategy, _strategy_ids(session, request))
         plans = planner.plan_nodes(flow, skipped_nodes(flow, args))
         task = _insert_task(session, request, version_row, at)
