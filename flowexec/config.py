@@ -104,7 +104,7 @@ class Settings:
     metrics_host: str = "127.0.0.1"
     max_nodes: int = 5_000
     max_subflow_depth: int = 8
-    max_code_bytes: int = 4_194_304
+    max_code_chars: int = 4_194_304
     max_page_size: int = 5_000
 
     @property
@@ -216,7 +216,7 @@ _VARIABLES: dict[str, tuple[str, Any]] = {
     "FLOWEXEC_METRICS_HOST": ("metrics_host", str),
     "FLOWEXEC_MAX_NODES": ("max_nodes", _positive_int),
     "FLOWEXEC_MAX_SUBFLOW_DEPTH": ("max_subflow_depth", _positive_int),
-    "FLOWEXEC_MAX_CODE_BYTES": ("max_code_bytes", _positive_int),
+    "FLOWEXEC_MAX_CODE_CHARS": ("max_code_chars", _positive_int),
     "FLOWEXEC_MAX_PAGE_SIZE": ("max_page_size", _positive_int),
 }
 

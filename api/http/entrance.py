@@ -138,8 +138,9 @@ def status(exec_id: str) -> Response:
     query=task_query_schema,
 )
 def kill(exec_id: str) -> Response:
+    """GET, as DSS's web calls it; the native ``/api/v1`` kill takes POST only."""
     task = _entrance_run(exec_id, task_query_schema)[1].task
-    dispatch.send(service.cancel_execution(task.id))
+    dispatch.send(service.cancel_execution(task.id, by=auth.current_user()))
     return reply({"execID": exec_id}, "Successfully killed the job(成功kill了job)")
 
 

@@ -188,6 +188,16 @@ class NodeLogQuerySchema(Schema):
     size = fields.Integer(load_default=100, validate=validate.Range(min=1, max=10_000))
 
 
+class NodeResultQuerySchema(Schema):
+    """A page of each of a node's result sets (the first page is 1); at most 5000 rows a page."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    pageSize = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=5000))
+
+
 execute_schema = ExecuteSchema()
 flow_register_schema = FlowRegisterSchema()
 task_query_schema = TaskQuerySchema()
@@ -196,6 +206,7 @@ flow_log_query_schema = FlowLogQuerySchema()
 page_query_schema = PageQuerySchema()
 execution_list_query_schema = ExecutionListQuerySchema()
 node_log_query_schema = NodeLogQuerySchema()
+node_result_query_schema = NodeResultQuerySchema()
 
 
 def task_id_of(exec_id: str) -> int:

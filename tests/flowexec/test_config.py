@@ -154,7 +154,7 @@ def test_default_mutable_fields_are_not_shared():
         ),
         ("FLOWEXEC_MAX_NODES", "100", "max_nodes", 100),
         ("FLOWEXEC_MAX_SUBFLOW_DEPTH", "3", "max_subflow_depth", 3),
-        ("FLOWEXEC_MAX_CODE_BYTES", "1000", "max_code_bytes", 1000),
+        ("FLOWEXEC_MAX_CODE_CHARS", "1000", "max_code_chars", 1000),
         ("FLOWEXEC_MAX_PAGE_SIZE", "100", "max_page_size", 100),
     ],
 )
