@@ -46,6 +46,8 @@ class ExecutionCodeField(fields.Field[dict[str, Any]]):
 
 
 STRATEGIES = [s.value for s in ExecuteStrategy]
+#: DSS's ``dss_workflow_task.params`` is a TEXT (64 KiB), with room for what flowexec adds.
+MAX_PARAMS_BYTES = 60_000
 
 
 def _check_params(params: dict[str, Any]) -> None:
@@ -66,6 +68,9 @@ def _check_params(params: dict[str, Any]) -> None:
     policy = params.get("failurePolicy")
     if policy is not None and policy not in FAILURE_POLICIES:
         raise ValidationError(f"params.failurePolicy: one of {', '.join(FAILURE_POLICIES)}", "params")
+    size = len(json.dumps(params, default=str).encode())
+    if size > MAX_PARAMS_BYTES:  # DSS's params column is a TEXT
+        raise ValidationError(f"params is {size} bytes as JSON; at most {MAX_PARAMS_BYTES}", "params")
 
 
 class ExecuteSchema(Schema):
