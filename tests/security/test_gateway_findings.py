@@ -29,7 +29,7 @@ def gw(tmp_path: Path) -> Iterator[GatewayServer]:
 
 
 def call(gw: GatewayServer, method: str, path: str, user: str = "alice", **kw: Any) -> requests.Response:
-    headers = {"Token-Code": TOKEN, "Token-User": user}
+    headers = {"Token-Code": TOKEN, "Token-User": user, **kw.pop("headers", {})}
     return requests.request(method, gw.url + PREFIX + path, headers=headers, timeout=30, **kw)
 
 
