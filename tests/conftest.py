@@ -24,6 +24,7 @@ TABLES = (
     "flowexec_execution",
     "flowexec_flow_version",
     "flowexec_engine_slot",
+    "flowexec_idempotency_key",
     "dss_workflow_execute_info",
     "dss_workflow_task",
 )
