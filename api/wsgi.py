@@ -1,7 +1,7 @@
-"""``gunicorn api.wsgi:app``: logging, then the app."""
+"""``gunicorn api.wsgi:app``: logging, then the app, once the database and the broker check out."""
 
-from api.app import create_app
+from api import preflight
 from flowexec import logcontext
 
 logcontext.configure()
-app = create_app()
+app = preflight.start_or_exit("web")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -24,10 +25,13 @@ def cmd_kill(args: argparse.Namespace) -> int:
     from flowexec import service
     from flowexec.service import reads
 
-    app = local_app()
+    app = local_app(broker=True)
     with app.app_context():
         tid = task_id(args.exec_id)
-        actions = service.cancel_node(tid, args.node) if args.node else service.cancel_execution(tid)
+        if args.node:
+            actions = service.cancel_node(tid, args.node)
+        else:
+            actions = service.cancel_execution(tid, f"killed by {getpass.getuser()}")
         send(app, actions)
         status = reads.task(tid).status
     print_json({"taskID": tid, "node": args.node, "status": status})
@@ -81,5 +85,7 @@ def _drain(celery_app: Celery, seconds: float) -> None:
 def add_parser(sub: Any) -> None:
     kill = sub.add_parser("kill", help="kill an execution, or one node of it")
     kill.add_argument("exec_id", metavar="EXEC_ID", help="execID or taskID")
-    kill.add_argument("--node", metavar="KEY")
+    kill.add_argument(
+        "--node", metavar="KEY", help="kill only this node (the failure policy decides the rest)"
+    )
     kill.set_defaults(func=cmd_kill)

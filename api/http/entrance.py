@@ -145,7 +145,7 @@ def status(exec_id: str) -> Response:
 )
 def kill(exec_id: str) -> Response:
     task = _entrance_run(exec_id, task_query_schema)[1].task
-    dispatch.send(service.cancel_execution(task.id))
+    dispatch.send(service.cancel_execution(task.id, f"killed by {auth.current_user()}"))
     return reply({"execID": exec_id}, "Successfully killed the job(成功kill了job)")
 
 

@@ -260,7 +260,7 @@ def _linkis_of(task: WorkflowTask) -> Any:
 def kill_execution(task_id: int) -> Response:
     user = auth.current_user()
     owned_run(user, _task_id(task_id))
-    dispatch.send(service.cancel_execution(task_id))
+    dispatch.send(service.cancel_execution(task_id, f"killed by {user}"))
     status = reads.task(task_id).status
     return reply({"taskID": task_id, "nodeID": None, "status": status}, "Successfully killed the job")
 

@@ -20,8 +20,10 @@ from flowexec.store import repository as repo
 from flowexec.store.db import in_transaction
 
 
-def cancel_execution(task_id: int) -> list[Action]:
-    """Kill a flow: unstarted nodes Cancelled, running jobs Cancelled and killed in Linkis."""
+def cancel_execution(task_id: int, reason: str = "killed") -> list[Action]:
+    """Kill a flow: unstarted nodes Cancelled, running jobs Cancelled and killed in Linkis.
+
+    ``reason`` is recorded on the nodes, e.g. "killed by alice"."""
 
     def work(session: Session) -> list[Action]:
         execution = repo.lock_execution(session, task_id)
@@ -29,7 +31,7 @@ def cancel_execution(task_id: int) -> list[Action]:
             return []
         execution.cancel_requested = True
         changes: list[Change] = []
-        actions = completion.cancel_all(session, execution, changes, now(), "cancelled: another node failed")
+        actions = completion.cancel_all(session, execution, changes, now(), reason)
         emit(session, execution, changes)
         if execution.settled_nodes >= execution.total_nodes:
             completion.finalize(session, execution)
