@@ -94,9 +94,10 @@ def kill_job(node_run_id: int, exec_id: str, task_id: int) -> None:
         log.info("linkis job killed node_id=%s task_id=%s", node_run_id, task_id)
 
 
-@shared_task(name="flowexec.reconcile")
+@shared_task(name="flowexec.reconcile", send_events=False)
 def reconcile() -> None:
-    """Re-drive lost dispatches and stale polls (beat sends this every few seconds)."""
+    """Re-drive lost dispatches and stale polls (beat sends this every few seconds; it sends no
+    task events, so Flower's task list shows the flows' tasks, not this one)."""
     actions = service.reconcile(runtime().settings)
     metrics.count_reconciled(actions)
     dispatch.send(actions)
