@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -49,27 +50,43 @@ def cmd_history(args: argparse.Namespace) -> int:
     if args.json:
         print_json(rows)
         return EXIT_OK
-    table = Table(title=f"executions ({len(rows)} of {page.total}, newest first)")
-    for column in ("taskID", "flow", "version", "strategy", "status"):
-        table.add_column(column, no_wrap=True, overflow="ellipsis", max_width=12)
-    table.add_column("user", overflow="ellipsis", max_width=12)
-    table.add_column("created", no_wrap=True)
-    table.add_column("duration", no_wrap=True, justify="right")
-    for row in rows:
-        style = STATE_STYLE.get(row["status"], "")
-        duration = f"{row['durationSeconds']:.2f}s" if row["durationSeconds"] is not None else ""
-        table.add_row(
+    table = history_table(rows, page.total)
+    Console().print(table)
+    return EXIT_OK
+
+
+def history_table(rows: list[dict[str, Any]], total: int) -> Table:
+    """One line per execution, fitting 80 columns (the strategy and full times are in --json)."""
+    cells = [
+        (
             str(row["taskID"]),
             str(row["flowId"]),
             row["version"],
-            row["strategy"],
-            f"[{style}]{row['status']}[/]",
+            row["status"],
             row["user"] or "",
             _when(row["createdTime"]),
-            duration,
+            f"{row['durationSeconds']:.2f}s" if row["durationSeconds"] is not None else "",
         )
-    Console().print(table)
-    return EXIT_OK
+        for row in rows
+    ]
+    table = Table(
+        title=f"executions ({len(rows)} of {total}, newest first)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for i, column in enumerate(("taskID", "flow", "version", "status", "user", "created", "duration")):
+        widest = max([len(column), *(len(c[i]) for c in cells)])
+        if column == "user":  # the one column that gives way
+            table.add_column(column, no_wrap=True, overflow="ellipsis", max_width=12)
+        else:
+            table.add_column(
+                column, no_wrap=True, min_width=widest, justify="right" if i in (0, 1, 6) else "left"
+            )
+    for cell in cells:
+        style = STATE_STYLE.get(cell[3], "")
+        table.add_row(*cell[:3], f"[{style}]{cell[3]}[/]", *cell[4:])
+    return table
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -83,7 +100,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         return EXIT_OK
     table = Table(
         title=f"{abbreviate(detail['execID'])} (task {detail['taskID']}): flow {detail['flowId']} "
-        f"{detail['version']} {detail['strategy']} by {detail['user']}: {detail['status']}"
+        f"{detail['version']} {detail['strategy']} by {detail['user']}: {detail['status']}",
+        box=box.SIMPLE_HEAD,
     )
     table.add_column("node", overflow="ellipsis", max_width=20)
     table.add_column("status", no_wrap=True)

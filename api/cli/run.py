@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -263,7 +264,10 @@ def summary(exec_id: str, task: Any, nodes: Any) -> dict[str, Any]:
 
 def summary_table(result: dict[str, Any]) -> Table:
     """The end-of-run table: one row per node, times of day and durations (fits 80 columns)."""
-    table = Table(title=f"{abbreviate(result['execID'])} (task {result['taskID']}): {result['status']}")
+    table = Table(
+        title=f"{abbreviate(result['execID'])} (task {result['taskID']}): {result['status']}",
+        box=box.SIMPLE_HEAD,
+    )
     table.add_column("node", overflow="ellipsis", max_width=24)
     for column in ("status", "started", "duration"):
         table.add_column(column, no_wrap=True)
