@@ -20,9 +20,9 @@ from api.http.openapi import operation
 from api.http.schemas import execute_schema
 from api.http.schemas import flow_log_query_schema
 from api.http.schemas import labels_query_schema
-from api.http.schemas import task_id_of
 from api.http.schemas import task_query_schema
 from api.http.serializers import job_item
+from flowexec import execid
 from flowexec import service
 from flowexec.errors import InvalidRequest
 from flowexec.errors import NotFound
@@ -123,7 +123,7 @@ def _entrance_run(exec_id: str, schema: Schema) -> tuple[dict[str, Any], reads.R
     """Who asks (401 first), then the query string, then the execution they may see."""
     user = auth.current_user()
     query = schema.load(request.args)
-    tid = task_id_of(exec_id)
+    tid = execid.task_id_of(exec_id)
     if query.get("taskID") is not None and query["taskID"] != tid:
         raise NotFound(f"execution {exec_id!r} has no task {query['taskID']}")
     return query, owned_run(user, tid)

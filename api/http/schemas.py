@@ -13,8 +13,6 @@ from marshmallow import post_load
 from marshmallow import validate
 from marshmallow import validates_schema
 
-from flowexec import execid
-from flowexec.errors import NotFound
 from flowexec.service import FAILURE_POLICIES
 from flowexec.skip import ExecuteStrategy
 from flowexec.state import RunState
@@ -196,11 +194,3 @@ flow_log_query_schema = FlowLogQuerySchema()
 page_query_schema = PageQuerySchema()
 execution_list_query_schema = ExecutionListQuerySchema()
 node_log_query_schema = NodeLogQuerySchema()
-
-
-def task_id_of(exec_id: str) -> int:
-    """The taskID an execID names; one no BIGINT can hold is simply not found."""
-    tid = execid.task_id_of(exec_id)
-    if tid > MAX_ID:
-        raise NotFound(f"execution {exec_id!r} not found")
-    return tid
