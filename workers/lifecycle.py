@@ -69,8 +69,9 @@ def connect(app: Flask, celery_app: Celery) -> None:
 
     def on_beat(sender: Any = None, **_: Any) -> None:
         # Beat sends only the reconcile pass, every few seconds: no task-sent events for Flower.
-        if getattr(sender, "app", None) is celery_app:
-            celery_app.conf.task_send_sent_event = False
+        conf: Any = celery_app.conf
+        if id(getattr(sender, "app", None)) == id(celery_app):
+            conf.task_send_sent_event = False
 
     _HELD.setdefault(celery_app, []).extend((on_failure, on_revoked, on_beat))
     task_failure.connect(on_failure)
