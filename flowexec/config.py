@@ -86,6 +86,7 @@ class Settings:
     reconcile_every: float = 5.0
     queued_grace: float = 30.0
     submit_grace: float = 120.0
+    linkis_deadline: float = 120.0
     token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     #: True when ``token`` was made up at start (no ``FLOWEXEC_TOKEN``): print it, and with
     #: ``FLOWEXEC_TOKENS`` set, accept only those.
@@ -198,6 +199,7 @@ _VARIABLES: dict[str, tuple[str, Any]] = {
     "FLOWEXEC_RECONCILE_EVERY": ("reconcile_every", _positive),
     "FLOWEXEC_QUEUED_GRACE": ("queued_grace", _positive),
     "FLOWEXEC_SUBMIT_GRACE": ("submit_grace", _positive),
+    "FLOWEXEC_LINKIS_DEADLINE": ("linkis_deadline", _positive),
     "FLOWEXEC_TOKEN": ("token", str),
     "FLOWEXEC_TOKENS": ("tokens", lambda raw: _token_map_masked(raw)),
     "FLOWEXEC_ADMINS": ("admins", _names),
