@@ -54,6 +54,7 @@ class Settings:
     queued_grace: float = 30.0
     submit_grace: float = 120.0
     token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    secret_key: str | None = None
     admins: frozenset[str] = frozenset()
     proxy_user_header: str | None = None
     max_body: int = 1_048_576
@@ -141,6 +142,7 @@ _VARIABLES: dict[str, tuple[str, Any]] = {
     "FLOWEXEC_QUEUED_GRACE": ("queued_grace", _positive),
     "FLOWEXEC_SUBMIT_GRACE": ("submit_grace", _positive),
     "FLOWEXEC_TOKEN": ("token", str),
+    "FLOWEXEC_SECRET_KEY": ("secret_key", str),
     "FLOWEXEC_ADMINS": ("admins", _names),
     "FLOWEXEC_PROXY_USER_HEADER": ("proxy_user_header", str),
     "FLOWEXEC_MAX_BODY": ("max_body", _positive_int),
