@@ -31,7 +31,12 @@ from flowexec.state import RunState
 from flowexec.store.history import ExecutionRow
 from workers.runtime import runtime
 
-RANGES = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+RANGES = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(days=1),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
 STATUSES = [s.value for s in RunState]
 PAGE_SIZE = 25
 GRID_RUNS = 15
@@ -110,7 +115,12 @@ def executions() -> str:
         total=found.total,
         page=page_no,
         pages=pages,
-        filters={"flow": flow_id or "", "user": who if auth.is_admin(me) else "", "status": status or "", "range": span},
+        filters={
+            "flow": flow_id or "",
+            "user": who if auth.is_admin(me) else "",
+            "status": status or "",
+            "range": span,
+        },
         statuses=STATUSES,
         ranges=["all", *RANGES],
     )
@@ -122,7 +132,21 @@ def execution(task_id: int) -> str:
     if task_id > MAX_ID:
         raise NotFound(f"execution {task_id} not found")
     run = owned_run(_me(), task_id)
-    return render_template("console/execution.html", run=run, execid=execid.build(task_id, run.task.um_user or ""))
+    return render_template(
+        "console/execution.html",
+        run=run,
+        execid=execid.build(task_id, run.task.um_user or ""),
+        edges=_edges(run.execution.flow_id, run.execution.version),
+    )
+
+
+def _edges(flow_id: int, version: str | None) -> dict[str, list[str]]:
+    """The whole flow's children by node (a node row lists only the children its run plans)."""
+    try:
+        graph = overview.flow_graph(flow_id, version)[1]
+    except NotFound:
+        return {}
+    return {key: list(children) for key, children in graph.children.items()}
 
 
 @bp.get("/flows")

@@ -19,7 +19,6 @@ from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
-
 from werkzeug.exceptions import HTTPException
 
 from api.http import auth

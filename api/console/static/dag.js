@@ -109,7 +109,10 @@
       this.apply();
     }
 
-    apply() { this.viewport.setAttribute("transform", `translate(${this.tx},${this.ty}) scale(${this.k})`); }
+    apply() {
+      this.viewport.setAttribute("transform", `translate(${this.tx},${this.ty}) scale(${this.k})`);
+      this.svg.classList.toggle("far", this.k < 0.45); // labels too small to read: not drawn
+    }
 
     fit() {
       const rect = this.container.getBoundingClientRect();

@@ -19,7 +19,9 @@
 
   function firstDraw() {
     const started = performance.now();
-    dag = new window.FxDag(document.getElementById("dag"), detail.nodes, { onSelect: openNode });
+    const edges = JSON.parse(document.getElementById("flow-edges").textContent || "{}");
+    const drawn = detail.nodes.map((n) => Object.assign({}, n, { children: edges[n.id] || n.children }));
+    dag = new window.FxDag(document.getElementById("dag"), drawn, { onSelect: openNode });
     const body = document.querySelector("#node-table tbody");
     body.innerHTML = detail.nodes.map((n) => `<tr data-id="${esc(n.id)}">` +
       `<td><button class="link" data-open="${esc(n.id)}">${esc(n.title || n.id)}</button> <span class="muted mono">${esc(n.id)}</span></td>` +

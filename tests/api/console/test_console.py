@@ -77,7 +77,9 @@ def test_failing_node_log_then_rerun_failed(page: Any, console: Console) -> None
     page.goto(f"{console.url}/executions/{task_id}")
     wait_state(page, "broken", "Failed")
     page.click('#node-table button[data-open="broken"]')
-    page.wait_for_function("document.getElementById('node-log').textContent.includes('ERROR table not found')")
+    page.wait_for_function(
+        "document.getElementById('node-log').textContent.includes('ERROR table not found')"
+    )
     assert page.locator("#panel-facts").inner_text().count("Failed") >= 1
     screenshot(page, "execution-failed-node")
     page.click("#rerun-failed")
@@ -120,9 +122,7 @@ def test_another_users_executions_are_refused(page: Any, console: Console) -> No
     page.goto(f"{console.url}/executions")
     assert page.locator("#executions tbody tr[data-task]").count() == 0  # bob sees none of alice's
     # The browser's own REST calls are held to the same rules, and changes need the CSRF header.
-    status = page.evaluate(
-        f"fetch('/api/v1/executions/{task_id}').then(r => r.status)"
-    )
+    status = page.evaluate(f"fetch('/api/v1/executions/{task_id}').then(r => r.status)")
     assert status == 403
     forged = page.evaluate(
         f"fetch('/api/v1/executions/{task_id}/kill', {{method: 'POST'}}).then(r => r.status)"
