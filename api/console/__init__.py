@@ -18,11 +18,15 @@ from flowexec.config import Settings
 
 
 def secret_key(settings: Settings) -> str:
-    """``FLOWEXEC_SECRET_KEY``, else one derived from ``FLOWEXEC_TOKEN``: every web worker of one
-    deployment then signs sessions alike (a token left unset is random per process, and so is this)."""
+    """``FLOWEXEC_SECRET_KEY``, else a key derived from the configured tokens (``FLOWEXEC_TOKEN``,
+    or ``FLOWEXEC_TOKENS`` without it): every web worker of one deployment then signs sessions
+    alike. With neither set the token is random per process, and so is this key."""
     if settings.secret_key:
         return settings.secret_key
-    return hmac.new(settings.token.encode(), b"flowexec console session", hashlib.sha256).hexdigest()
+    material = settings.token
+    if settings.token_generated and settings.tokens:
+        material = ",".join(sorted(settings.tokens))
+    return hmac.new(material.encode(), b"flowexec console session", hashlib.sha256).hexdigest()
 
 
 def init_app(app: Flask, settings: Settings) -> None:

@@ -15,6 +15,7 @@ from api.console.web import bp
 from api.console.web import check_form_csrf
 from api.http import auth
 from api.http.envelope import Unauthorized
+from flowexec.errors import InvalidRequest
 
 
 def _safe_next(target: str | None) -> str:
@@ -36,7 +37,7 @@ def sign_in_post() -> Response | tuple[str, int]:
     target = _safe_next(request.form.get("next"))
     try:
         user = auth.check_credentials(user, request.form.get("token", ""))
-    except Unauthorized:
+    except (Unauthorized, InvalidRequest):
         error = "Unknown user name or token."
         return render_template("console/login.html", next=target, error=error, user=user), 401
     session.clear()

@@ -68,3 +68,7 @@ def test_secret_key_is_set_or_derived_from_the_token() -> None:
         secret_key(Settings(token="a")) == secret_key(Settings(token="a")) != secret_key(Settings(token="b"))
     )
     assert len(secret_key(Settings(token="a"))) == 64  # an HMAC of the token, not the token
+    per_user = {"t1": frozenset({"alice"})}
+    assert secret_key(Settings(token="x", tokens=per_user)) == secret_key(
+        Settings(token="y", tokens=per_user)
+    )
