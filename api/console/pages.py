@@ -23,6 +23,7 @@ from api.http.schemas import MAX_ID
 from api.http.serializers import seconds
 from flowexec import execid
 from flowexec.errors import InvalidRequest
+from flowexec.errors import NotAllowed
 from flowexec.errors import NotFound
 from flowexec.service import FAILURE_POLICIES
 from flowexec.service import overview
@@ -131,20 +132,22 @@ def executions() -> str:
 def execution(task_id: int) -> str:
     if task_id > MAX_ID:
         raise NotFound(f"execution {task_id} not found")
-    run = owned_run(_me(), task_id)
+    me = _me()
+    run = owned_run(me, task_id)
     return render_template(
         "console/execution.html",
         run=run,
         execid=execid.build(task_id, run.task.um_user or ""),
-        edges=_edges(run.execution.flow_id, run.execution.version),
+        edges=_edges(run.execution.flow_id, run.execution.version, me),
     )
 
 
-def _edges(flow_id: int, version: str | None) -> dict[str, list[str]]:
-    """The whole flow's children by node (a node row lists only the children its run plans)."""
+def _edges(flow_id: int, version: str | None, me: str) -> dict[str, list[str]]:
+    """The whole flow's children by node (a node row lists only the children its run plans);
+    none when the flow is gone or not the viewer's: the page then draws the rows' own links."""
     try:
-        graph = overview.flow_graph(flow_id, version)[1]
-    except NotFound:
+        graph = overview.flow_graph(flow_id, version, me, auth.is_admin(me))[1]
+    except (NotFound, NotAllowed):
         return {}
     return {key: list(children) for key, children in graph.children.items()}
 
@@ -189,7 +192,7 @@ def flow(flow_id: int) -> str:
     if flow_id > MAX_ID:
         raise NotFound(f"flow {flow_id} is not registered")
     version = request.args.get("version") or None
-    row, graph = overview.flow_graph(flow_id, version)
+    row, graph = overview.flow_graph(flow_id, version, me, auth.is_admin(me))
     nodes = [
         {"id": n.key, "title": n.title, "jobType": n.job_type, "children": list(graph.children[n.key])}
         for n in graph.nodes

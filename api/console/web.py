@@ -25,6 +25,7 @@ from api.http import auth
 from api.http.envelope import Forbidden
 from api.http.envelope import Unauthorized
 from flowexec.errors import FlowexecError
+from flowexec.errors import NotAllowed
 from flowexec.errors import NotFound
 
 bp = Blueprint(
@@ -95,7 +96,7 @@ def _shared() -> dict[str, Any]:
 def _error(exc: FlowexecError) -> Response | tuple[str, int]:
     if isinstance(exc, Unauthorized):
         return cast(Response, redirect(url_for("console.sign_in")))
-    status = 403 if isinstance(exc, Forbidden) else 404 if isinstance(exc, NotFound) else 400
+    status = 403 if isinstance(exc, Forbidden | NotAllowed) else 404 if isinstance(exc, NotFound) else 400
     return render_template("console/error.html", status=status, message=exc.message), status
 
 

@@ -36,9 +36,10 @@ class EngineUse:
     cap: int | None
 
 
-def flow_graph(flow_id: int, version: str | None) -> tuple[FlowVersion, Flow]:
-    """A registered version (the newest when ``version`` is None) and its parsed DAG."""
-    return in_transaction(lambda session: load_flow(session, flow_id, version))
+def flow_graph(flow_id: int, version: str | None, user: str, admin: bool) -> tuple[FlowVersion, Flow]:
+    """A registered version (the newest when ``version`` is None) and its parsed DAG, for a
+    caller who may run it (``NotAllowed`` otherwise)."""
+    return in_transaction(lambda session: load_flow(session, flow_id, version, user, admin))
 
 
 def recent_runs(flow_id: int, user: str | None, limit: int) -> list[RecentRun]:
