@@ -92,6 +92,7 @@ class Settings:
     #: ``FLOWEXEC_TOKENS`` set, accept only those.
     token_generated: bool = True
     tokens: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    secret_key: str | None = None
     admins: frozenset[str] = frozenset()
     proxy_user_header: str | None = None
     trusted_proxies: frozenset[str] = frozenset()
@@ -202,6 +203,7 @@ _VARIABLES: dict[str, tuple[str, Any]] = {
     "FLOWEXEC_LINKIS_DEADLINE": ("linkis_deadline", _positive),
     "FLOWEXEC_TOKEN": ("token", str),
     "FLOWEXEC_TOKENS": ("tokens", lambda raw: _token_map_masked(raw)),
+    "FLOWEXEC_SECRET_KEY": ("secret_key", str),
     "FLOWEXEC_ADMINS": ("admins", _names),
     "FLOWEXEC_PROXY_USER_HEADER": ("proxy_user_header", str),
     "FLOWEXEC_TRUSTED_PROXIES": ("trusted_proxies", _networks),

@@ -113,6 +113,7 @@ def test_default_mutable_fields_are_not_shared():
         ("FLOWEXEC_LINKIS_LEGACY_EXECUTE", "true", "linkis_legacy_execute", True),
         ("FLOWEXEC_ENGINE_VERSIONS", "spark=2.4.3", "engine_versions", {"spark": "2.4.3"}),
         ("FLOWEXEC_TOKEN", "s3cret", "token", "s3cret"),
+        ("FLOWEXEC_SECRET_KEY", "k3y", "secret_key", "k3y"),
         (
             "FLOWEXEC_ADMINS",
             "alice, bob,,alice ",
