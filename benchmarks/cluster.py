@@ -144,8 +144,8 @@ def worker_env(options: Options, linkis_url: str, home: Path) -> dict[str, str]:
         "FLOWEXEC_TOKEN": TOKEN,
         "FLOWEXEC_HOME": str(home),
     }
-    if options.poll_min is not None:
-        env["FLOWEXEC_POLL_MIN"] = str(options.poll_min)
+    if options.poll_first is not None:
+        env["FLOWEXEC_POLL_FIRST"] = str(options.poll_first)
     if options.poll_max is not None:
         env["FLOWEXEC_POLL_MAX"] = str(options.poll_max)
     return env

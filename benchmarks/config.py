@@ -71,7 +71,7 @@ class Options:
     concurrency: int = 4
     api_workers: int = 2
     worker_loglevel: str = "WARNING"
-    poll_min: float | None = None
+    poll_first: float | None = None
     poll_max: float | None = None
     skip: frozenset[str] = frozenset()
     home: str | None = None

@@ -49,7 +49,7 @@ def measure_chains(runner: Runner, options: Options, limits: dict[str, Any]) -> 
             ref_name="limit.serial_node",
             nodes=sizes.shell_chain,
             wall_s=round(wall, 3),
-            note="instant shell jobs on the gateway; includes the first poll delay (poll_min)",
+            note="instant shell jobs on the gateway; includes the first poll delay (poll_first)",
         )
     return out
 

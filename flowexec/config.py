@@ -81,7 +81,8 @@ class Settings:
     linkis_password: str | None = None
     linkis_legacy_execute: bool = False
     engine_versions: Mapping[str, str] = field(default_factory=dict)
-    poll_min: float = 0.5
+    poll_first: float = 0.02
+    poll_growth: float = 1.7
     poll_max: float = 5.0
     reconcile_every: float = 5.0
     queued_grace: float = 30.0
@@ -152,8 +153,8 @@ class Settings:
         if "token" in values:
             values["token_generated"] = False
         settings = cls(**values)
-        if settings.poll_min <= 0 or settings.poll_max < settings.poll_min:
-            raise ConfigError("invalid configuration: need 0 < FLOWEXEC_POLL_MIN <= FLOWEXEC_POLL_MAX")
+        if settings.poll_max < settings.poll_first:
+            raise ConfigError("invalid configuration: need 0 < FLOWEXEC_POLL_FIRST <= FLOWEXEC_POLL_MAX")
         return settings
 
 
@@ -161,6 +162,13 @@ def _positive(raw: str) -> float:
     value = float(raw)
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"must be a positive number, got {raw}")
+    return value
+
+
+def _growth(raw: str) -> float:
+    value = float(raw)
+    if not math.isfinite(value) or not 1 <= value <= 10:
+        raise ValueError(f"must be a number from 1 to 10, got {raw}")
     return value
 
 
@@ -195,7 +203,8 @@ _VARIABLES: dict[str, tuple[str, Any]] = {
     "FLOWEXEC_LINKIS_PASSWORD": ("linkis_password", str),
     "FLOWEXEC_LINKIS_LEGACY_EXECUTE": ("linkis_legacy_execute", lambda raw: _flag(raw)),
     "FLOWEXEC_ENGINE_VERSIONS": ("engine_versions", lambda raw: _pairs(raw, "=")),
-    "FLOWEXEC_POLL_MIN": ("poll_min", _positive),
+    "FLOWEXEC_POLL_FIRST": ("poll_first", _positive),
+    "FLOWEXEC_POLL_GROWTH": ("poll_growth", _growth),
     "FLOWEXEC_POLL_MAX": ("poll_max", _positive),
     "FLOWEXEC_RECONCILE_EVERY": ("reconcile_every", _positive),
     "FLOWEXEC_QUEUED_GRACE": ("queued_grace", _positive),

@@ -71,7 +71,7 @@ def test_readme_documents_every_variable_with_its_default() -> None:
         m.group(1): m.group(2)
         for m in re.finditer(r"^``(FLOWEXEC_[A-Z_]+)``\s+.*?\s{2,}(\S.*?)\s*$", readme, re.M)
     }
-    assert rows["FLOWEXEC_POLL_MIN"] == f"``{defaults.poll_min}``"
+    assert rows["FLOWEXEC_POLL_FIRST"] == f"``{defaults.poll_first}``"
     assert rows["FLOWEXEC_POLL_MAX"] == f"``{defaults.poll_max:g}``"
     assert rows["FLOWEXEC_RECONCILE_EVERY"] == f"``{defaults.reconcile_every:g}``"
     assert rows["FLOWEXEC_QUEUED_GRACE"] == f"``{defaults.queued_grace:g}``"

@@ -184,7 +184,7 @@ def record_submission(node_id: int, ref: JobRef, settings: Settings) -> list[Act
         at = now()
         timeout = float(json.loads(node.spec or "{}").get("timeout") or 0)
         deadline = (node.started_at or at) + timedelta(seconds=timeout) if timeout > 0 else None
-        countdown = until_deadline(poll_countdown(0, settings.poll_min, settings.poll_max), deadline, at)
+        countdown = until_deadline(poll_countdown(0, *_schedule(settings)), deadline, at)
         running = repo.cas_node(
             session,
             node_id,
@@ -210,6 +210,10 @@ def record_submission(node_id: int, ref: JobRef, settings: Settings) -> list[Act
         return [KillJob(node_id, ref.exec_id, ref.task_id)]
 
     return in_transaction(work)
+
+
+def _schedule(settings: Settings) -> tuple[float, float, float]:
+    return settings.poll_first, settings.poll_max, settings.poll_growth
 
 
 def until_deadline(countdown: float, deadline: datetime | None, at: datetime) -> float:
@@ -260,9 +264,7 @@ def poll_node(node_id: int, linkis_for: LinkisFor, settings: Settings) -> PollRe
     status = linkis.status(ref)
     if not status.terminal:
         at = now()
-        countdown = until_deadline(
-            poll_countdown(node.polls + 1, settings.poll_min, settings.poll_max), node.deadline_at, at
-        )
+        countdown = until_deadline(poll_countdown(node.polls + 1, *_schedule(settings)), node.deadline_at, at)
         _note_poll(node_id, countdown, status.progress)
         return PollResult(countdown, [])
     info = linkis.history(ref.task_id)

@@ -35,7 +35,7 @@ def stack(migrated_mysql: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "home": str(home),
         "token": TOKEN,
         "admins": frozenset({ADMIN}),
-        "poll_min": 0.1,
+        "poll_first": 0.1,
         "poll_max": 0.3,
         "reconcile_every": 1.0,
     }

@@ -20,7 +20,7 @@ DESIGN_VARIABLES = {
     "FLOWEXEC_LINKIS_URL",
     "FLOWEXEC_LINKIS_TOKEN",
     "FLOWEXEC_LINKIS_USER",
-    "FLOWEXEC_POLL_MIN",
+    "FLOWEXEC_POLL_FIRST",
     "FLOWEXEC_POLL_MAX",
     "FLOWEXEC_RECONCILE_EVERY",
     "FLOWEXEC_TOKEN",
@@ -44,7 +44,7 @@ def test_defaults_match_design():
     assert s.database_url is None and s.broker_url is None and s.linkis_url is None
     assert s.linkis_token == "LINKIS-AUTH"
     assert s.linkis_user is None
-    assert (s.poll_min, s.poll_max) == (0.5, 5.0)
+    assert (s.poll_first, s.poll_growth, s.poll_max) == (0.02, 1.7, 5.0)
     assert s.reconcile_every == 5.0
     assert s.admins == frozenset()
     assert s.gateway_users == {"hadoop": "hadoop"}
@@ -63,12 +63,12 @@ def test_unrelated_and_empty_variables_are_ignored():
     s = Settings.from_env(
         {
             "PATH": "/bin",
-            "FLOWEXEC_POLL_MIN": "",
+            "FLOWEXEC_POLL_FIRST": "",
             "FLOWEXEC_HOME": "",
             "flowexec_home": "/x",
         }
     )
-    assert s.poll_min == 0.5 and s.home == "./.flowexec"
+    assert s.poll_first == 0.02 and s.home == "./.flowexec"
 
 
 def test_default_mutable_fields_are_not_shared():
@@ -101,8 +101,9 @@ def test_default_mutable_fields_are_not_shared():
         ),
         ("FLOWEXEC_LINKIS_TOKEN", "BML-AUTH", "linkis_token", "BML-AUTH"),
         ("FLOWEXEC_LINKIS_USER", "hadoop", "linkis_user", "hadoop"),
-        ("FLOWEXEC_POLL_MIN", "0.25", "poll_min", 0.25),
+        ("FLOWEXEC_POLL_FIRST", "0.25", "poll_first", 0.25),
         ("FLOWEXEC_POLL_MAX", "30", "poll_max", 30.0),
+        ("FLOWEXEC_POLL_GROWTH", "1.25", "poll_growth", 1.25),
         ("FLOWEXEC_RECONCILE_EVERY", "1.5", "reconcile_every", 1.5),
         ("FLOWEXEC_QUEUED_GRACE", "12", "queued_grace", 12.0),
         ("FLOWEXEC_SUBMIT_GRACE", "90", "submit_grace", 90.0),
@@ -180,8 +181,10 @@ def test_every_variable_has_a_parse_case():
 @pytest.mark.parametrize(
     ("name", "raw"),
     [
-        ("FLOWEXEC_POLL_MIN", "fast"),
-        ("FLOWEXEC_POLL_MIN", "0"),
+        ("FLOWEXEC_POLL_FIRST", "fast"),
+        ("FLOWEXEC_POLL_FIRST", "0"),
+        ("FLOWEXEC_POLL_GROWTH", "0.9"),
+        ("FLOWEXEC_POLL_GROWTH", "nan"),
         ("FLOWEXEC_POLL_MAX", "-1"),
         ("FLOWEXEC_RECONCILE_EVERY", "5s"),
         ("FLOWEXEC_QUEUED_GRACE", "-0.1"),
@@ -210,7 +213,7 @@ def test_bad_value_is_a_config_error_naming_the_variable(name, raw):
 
 def test_several_bad_values_are_reported_together():
     env = {
-        "FLOWEXEC_POLL_MIN": "abc",
+        "FLOWEXEC_POLL_FIRST": "abc",
         "FLOWEXEC_MAX_BODY": "-5",
         "FLOWEXEC_GATEWAY_USERS": "nocolon",
         "FLOWEXEC_RECONCILE_EVERY": "0",
@@ -220,7 +223,7 @@ def test_several_bad_values_are_reported_together():
         Settings.from_env(env)
     message = info.value.message
     bad = [
-        "FLOWEXEC_POLL_MIN",
+        "FLOWEXEC_POLL_FIRST",
         "FLOWEXEC_MAX_BODY",
         "FLOWEXEC_GATEWAY_USERS",
         "FLOWEXEC_RECONCILE_EVERY",
@@ -235,19 +238,19 @@ def test_several_bad_values_are_reported_together():
 @pytest.mark.parametrize(
     "env",
     [
-        {"FLOWEXEC_POLL_MIN": "10"},
-        {"FLOWEXEC_POLL_MAX": "0.1"},
-        {"FLOWEXEC_POLL_MIN": "3", "FLOWEXEC_POLL_MAX": "2"},
+        {"FLOWEXEC_POLL_FIRST": "10"},
+        {"FLOWEXEC_POLL_MAX": "0.01"},
+        {"FLOWEXEC_POLL_FIRST": "3", "FLOWEXEC_POLL_MAX": "2"},
     ],
 )
-def test_poll_min_above_poll_max_is_an_error(env):
-    with pytest.raises(ConfigError, match="FLOWEXEC_POLL_MIN <= FLOWEXEC_POLL_MAX"):
+def test_poll_first_above_poll_max_is_an_error(env):
+    with pytest.raises(ConfigError, match="FLOWEXEC_POLL_FIRST <= FLOWEXEC_POLL_MAX"):
         Settings.from_env(env)
 
 
-def test_poll_min_equal_to_poll_max_is_fine():
-    s = Settings.from_env({"FLOWEXEC_POLL_MIN": "2", "FLOWEXEC_POLL_MAX": "2"})
-    assert s.poll_min == s.poll_max == 2.0
+def test_poll_first_equal_to_poll_max_is_fine():
+    s = Settings.from_env({"FLOWEXEC_POLL_FIRST": "2", "FLOWEXEC_POLL_MAX": "2"})
+    assert s.poll_first == s.poll_max == 2.0
 
 
 @pytest.mark.parametrize("name", ["FLOWEXEC_MAX_BODY", "FLOWEXEC_VISIBILITY_TIMEOUT"])
@@ -256,7 +259,7 @@ def test_fraction_below_one_is_not_a_positive_integer(name):
         Settings.from_env({name: "0.5"})
 
 
-@pytest.mark.parametrize("name", ["FLOWEXEC_POLL_MIN", "FLOWEXEC_RECONCILE_EVERY"])
+@pytest.mark.parametrize("name", ["FLOWEXEC_POLL_FIRST", "FLOWEXEC_RECONCILE_EVERY"])
 def test_nan_is_not_positive(name):
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: "nan"})
@@ -285,9 +288,9 @@ def test_sqlalchemy_url():
 
 def test_with_overrides_replaces_fields_and_keeps_the_original():
     base = Settings.from_env({"FLOWEXEC_TOKEN": "t"})
-    new = base.with_overrides({"poll_min": 0.01, "broker_url": "memory://"})
-    assert (new.poll_min, new.broker_url, new.token) == (0.01, "memory://", "t")
-    assert (base.poll_min, base.broker_url) == (0.5, None)
+    new = base.with_overrides({"poll_first": 0.01, "broker_url": "memory://"})
+    assert (new.poll_first, new.broker_url, new.token) == (0.01, "memory://", "t")
+    assert (base.poll_first, base.broker_url) == (0.02, None)
     assert base.with_overrides({}) == base
 
 
@@ -299,7 +302,7 @@ def test_with_overrides_rejects_unknown_names():
 
 def test_settings_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
-        Settings().poll_min = 1.0  # type: ignore[misc]
+        Settings().poll_first = 1.0  # type: ignore[misc]
 
 
 def test_a_configured_token_is_not_generated():

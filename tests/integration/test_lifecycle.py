@@ -41,7 +41,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             {
                 "home": str(home),
                 "linkis_url": server.url,
-                "poll_min": 0.05,
+                "poll_first": 0.05,
                 "poll_max": 0.2,
                 "reconcile_every": 0.3,
                 "queued_grace": 1.0,

@@ -31,7 +31,7 @@ def _env(mysql: str, redis_url: str, linkis: str, home: Path) -> dict[str, str]:
         "FLOWEXEC_DATABASE_URL": mysql,
         "FLOWEXEC_BROKER_URL": redis_url,
         "FLOWEXEC_LINKIS_URL": linkis,
-        "FLOWEXEC_POLL_MIN": "0.1",
+        "FLOWEXEC_POLL_FIRST": "0.1",
         "FLOWEXEC_POLL_MAX": "0.5",
         "FLOWEXEC_TOKEN": TOKEN,
         "FLOWEXEC_HOME": str(home),

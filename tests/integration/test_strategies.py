@@ -34,7 +34,7 @@ _ids = itertools.count(1000)
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     home = tmp_path_factory.mktemp("strategies")
     with embedded_stack(
-        {"home": str(home), "poll_min": 0.05, "poll_max": 0.2, "reconcile_every": 0.5, "queued_grace": 10.0}
+        {"home": str(home), "poll_first": 0.05, "poll_max": 0.2, "reconcile_every": 0.5, "queued_grace": 10.0}
     ) as running:
         yield running
 

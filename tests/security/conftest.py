@@ -61,7 +61,7 @@ def rest(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         overrides = {
             "database_url": url, "broker_url": "memory://", "home": str(home), "token": TOKEN,
             "tokens": {NARROW: frozenset({"etl"})}, "admins": frozenset({ADMIN}),
-            "poll_min": 0.1, "poll_max": 0.3, "reconcile_every": 1.0,
+            "poll_first": 0.1, "poll_max": 0.3, "reconcile_every": 1.0,
         }  # fmt: skip
         with embedded_stack(overrides) as stack:
             base, server = _serve_in_thread(stack.app)
@@ -70,7 +70,7 @@ def rest(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         return
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWEXEC_")}
     env.update(FLOWEXEC_HOME=str(home), FLOWEXEC_TOKEN=TOKEN, FLOWEXEC_TOKENS=f"{NARROW}=etl",
-               FLOWEXEC_ADMINS=ADMIN, FLOWEXEC_POLL_MIN="0.1", FLOWEXEC_POLL_MAX="0.3")  # fmt: skip
+               FLOWEXEC_ADMINS=ADMIN, FLOWEXEC_POLL_FIRST="0.1", FLOWEXEC_POLL_MAX="0.3")  # fmt: skip
     log = home / "serve.log"
     proc = spawn([sys.executable, "-m", "api.cli", "serve", "--port", "0"], env, log, start_new_session=True)
     try:

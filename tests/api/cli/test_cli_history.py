@@ -42,7 +42,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         **os.environ,
         "FLOWEXEC_HOME": str(home),
         "FLOWEXEC_TOKEN": TOKEN,
-        "FLOWEXEC_POLL_MIN": "0.1",
+        "FLOWEXEC_POLL_FIRST": "0.1",
         "FLOWEXEC_POLL_MAX": "0.3",
     }
     for name in ("FLOWEXEC_DATABASE_URL", "FLOWEXEC_BROKER_URL", "FLOWEXEC_LINKIS_URL"):

@@ -135,7 +135,7 @@ def test_progress_table_orders_by_depth_and_colours_states() -> None:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     home = tmp_path_factory.mktemp("watch-live")
-    with embedded_stack({"home": str(home), "token": TOKEN, "poll_min": 0.05, "poll_max": 0.2}) as running:
+    with embedded_stack({"home": str(home), "token": TOKEN, "poll_first": 0.05, "poll_max": 0.2}) as running:
         yield running
 
 

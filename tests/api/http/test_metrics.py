@@ -34,7 +34,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The embedded stack (SQLite, in-process worker and beat, local gateway) on a home of its own."""
     home = tmp_path_factory.mktemp("metrics")
     with embedded_stack(
-        {"home": str(home), "token": TOKEN, "poll_min": 0.05, "poll_max": 0.2, "reconcile_every": 0.5}
+        {"home": str(home), "token": TOKEN, "poll_first": 0.05, "poll_max": 0.2, "reconcile_every": 0.5}
     ) as running:
         yield running
 
