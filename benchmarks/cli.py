@@ -47,6 +47,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--workers", type=int, default=2, help="celery worker processes")
     parser.add_argument("--concurrency", type=int, default=4, help="threads per worker process")
+    parser.add_argument(
+        "--linkis-workers", type=int, default=1, help="gevent worker processes for Linkis submits and polls"
+    )
+    parser.add_argument("--greenlets", type=int, default=64, help="greenlets per Linkis worker process")
     parser.add_argument("--skip", action="append", default=[], choices=["shell", "polling", "api"])
     parser.add_argument("--home", help="directory for logs and gateway state (default: a new temp dir)")
 
@@ -58,6 +62,8 @@ def options_from(args: argparse.Namespace, progress: Callable[[str], None]) -> O
         sizes=QUICK if args.quick else FULL,
         workers=args.workers,
         concurrency=args.concurrency,
+        linkis_workers=args.linkis_workers,
+        greenlets=args.greenlets,
         skip=frozenset(args.skip),
         home=args.home,
         progress=progress,

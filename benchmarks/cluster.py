@@ -18,9 +18,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
+from benchmarks.config import CONTROL_QUEUES
 from benchmarks.config import FLOW_TABLE_PREFIXES
+from benchmarks.config import LINKIS_QUEUES
 from benchmarks.config import PROBE_ROWS
-from benchmarks.config import QUEUES
 from benchmarks.config import TOKEN
 from benchmarks.config import Options
 
@@ -151,9 +152,23 @@ def worker_env(options: Options, linkis_url: str, home: Path) -> dict[str, str]:
     return env
 
 
+def _linkis_pool() -> str:
+    """gevent when it is installed (``pip install 'flowexec[ops]'``), else threads."""
+    try:
+        import gevent  # noqa: F401
+    except ImportError:
+        return "threads"
+    return "gevent"
+
+
 def start_workers(procs: Processes, options: Options, env: dict[str, str], home: Path, app: Flask) -> None:
+    """Thread workers on the control queue (control nodes, the limit probes) and gevent workers
+    on the Linkis queues (submits and polls wait on HTTP), as the Procfile runs them."""
     tag = uuid.uuid4().hex[:6]
-    for i in range(options.workers):
+    pool = _linkis_pool()
+    layout = [("threads", options.concurrency, CONTROL_QUEUES, f"bench{i}") for i in range(options.workers)]
+    layout += [(pool, options.greenlets, LINKIS_QUEUES, f"linkis{i}") for i in range(options.linkis_workers)]
+    for kind, concurrency, queues, name in layout:
         argv = [
             sys.executable,
             "-m",
@@ -162,25 +177,25 @@ def start_workers(procs: Processes, options: Options, env: dict[str, str], home:
             "benchmarks.worker",
             "worker",
             "-P",
-            "threads",
+            kind,
             "-c",
-            str(options.concurrency),
+            str(concurrency),
             "-Q",
-            QUEUES,
+            queues,
             "--without-heartbeat",
             "--without-mingle",
             "--without-gossip",
             "-n",
-            f"bench{i}-{tag}@localhost",
+            f"{name}-{tag}@localhost",
             "--loglevel",
             options.worker_loglevel,
         ]
-        procs.start(f"worker{i}", argv, env, home / f"worker{i}.log")
+        procs.start(name, argv, env, home / f"{name}.log")
     celery_app = app.extensions["celery"]
 
     def all_ready() -> bool:
         replies = celery_app.control.ping(timeout=0.5) or []
-        return sum(1 for r in replies for name in r if f"-{tag}@" in name) >= options.workers
+        return sum(1 for r in replies for name in r if f"-{tag}@" in name) >= len(layout)
 
     wait(all_ready, 90, "the worker processes", interval=0.2)
 

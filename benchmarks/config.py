@@ -11,6 +11,9 @@ DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/13"
 TOKEN = "flowexec-bench"
 USER = "hadoop"
 QUEUES = "flowexec.control,flowexec.nodes,flowexec.poll"
+#: Control nodes and the limit probes run in threads; Linkis submits and polls in gevent.
+CONTROL_QUEUES = "flowexec.control"
+LINKIS_QUEUES = "flowexec.nodes,flowexec.poll"
 TERMINAL = ("Succeed", "Failed", "Cancelled", "Timeout")
 #: The tables the bench drops in its database before migrating it again (flowexec's, DSS's seed tables).
 FLOW_TABLE_PREFIXES = ("flowexec_", "dss_workflow_", "alembic_version")
@@ -69,6 +72,8 @@ class Options:
     sizes: Sizes = FULL
     workers: int = 2
     concurrency: int = 4
+    linkis_workers: int = 1
+    greenlets: int = 64
     api_workers: int = 2
     worker_loglevel: str = "WARNING"
     poll_first: float | None = None

@@ -24,18 +24,18 @@ def measure_limits(runner: Runner, options: Options, redis_client: Any) -> dict[
     hop, touch = celery_app.signature("flowexec.bench.hop"), celery_app.signature("flowexec.bench.touch")
     from celery import group
 
-    from workers.queues import NODES
+    from workers.queues import CONTROL
 
     # warm every worker thread's connections first
     key = f"bench:warm:{uuid.uuid4().hex}"
     group(touch.clone((i, key)) for i in range(options.workers * options.concurrency * 2)).apply_async(
-        queue=NODES
+        queue=CONTROL
     )
     wait(lambda: int(redis_client.get(key) or 0) >= options.workers * options.concurrency * 2, 60, "warm-up")
 
     key = f"bench:hop:{uuid.uuid4().hex}"
     start = time.time()
-    hop.clone((sizes.hops, key)).apply_async(queue=NODES)
+    hop.clone((sizes.hops, key)).apply_async(queue=CONTROL)
     stamp = wait(lambda: redis_client.get(key), 120, "the hop chain", interval=0.005)
     hop_ms = (float(stamp) - start) * 1000 / (sizes.hops + 1)
 
@@ -56,7 +56,7 @@ def measure_limits(runner: Runner, options: Options, redis_client: Any) -> dict[
 
     key = f"bench:touch:{uuid.uuid4().hex}"
     start = time.monotonic()
-    group(touch.clone((i, key)) for i in range(sizes.touches)).apply_async(queue=NODES)
+    group(touch.clone((i, key)) for i in range(sizes.touches)).apply_async(queue=CONTROL)
     wait(lambda: int(redis_client.get(key) or 0) >= sizes.touches, 300, "the touch fan-out", interval=0.005)
     fan_rate = sizes.touches / (time.monotonic() - start)
     serial = hop_ms + tx_ms

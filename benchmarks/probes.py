@@ -15,7 +15,7 @@ def register_probes(celery_app: Celery) -> None:
     """Add the limit probes to a worker's Celery app (``benchmarks.worker``)."""
     import redis
 
-    from workers.queues import NODES
+    from workers.queues import CONTROL
     from workers.runtime import runtime
 
     clients: dict[str, Any] = {}
@@ -26,15 +26,15 @@ def register_probes(celery_app: Celery) -> None:
             clients[url] = redis.Redis.from_url(url)
         return clients[url]
 
-    @celery_app.task(name="flowexec.bench.hop", bind=True, queue=NODES)  # type: ignore[misc]
+    @celery_app.task(name="flowexec.bench.hop", bind=True, queue=CONTROL)  # type: ignore[misc]
     def hop(self: Any, remaining: int, key: str) -> None:
         """One Celery hop: re-send itself until ``remaining`` is spent, then stamp ``key``."""
         if remaining > 0:
-            self.apply_async((remaining - 1, key), queue=NODES)
+            self.apply_async((remaining - 1, key), queue=CONTROL)
         else:
             client().set(key, repr(time.time()))
 
-    @celery_app.task(name="flowexec.bench.touch", queue=NODES)  # type: ignore[misc]
+    @celery_app.task(name="flowexec.bench.touch", queue=CONTROL)  # type: ignore[misc]
     def touch(row: int, key: str) -> None:
         """One fan-out unit at the limit: one MariaDB transaction, then count it."""
         from api.extensions import db

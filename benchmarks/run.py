@@ -61,7 +61,7 @@ def services(options: Options) -> Iterator[tuple[Runner, Any, Path, Processes, d
             }
         )
         runner = Runner(app, options.database_url)
-        options.progress(f"starting {options.workers} worker processes")
+        options.progress(f"starting {options.workers} + {options.linkis_workers} worker processes")
         start_workers(procs, options, env, home, app)
         yield runner, redis_client, home, procs, env
     finally:
@@ -85,6 +85,8 @@ def run_bench(options: Options) -> dict[str, Any]:
         "setup": {
             "workers": options.workers,
             "concurrency": options.concurrency,
+            "linkis_workers": options.linkis_workers,
+            "greenlets": options.greenlets,
             "api_workers": options.api_workers,
             "database_url": sa.engine.make_url(options.database_url).render_as_string(hide_password=True),
             "broker_url": options.broker_url,

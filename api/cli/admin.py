@@ -13,6 +13,7 @@ from typing import Any
 
 from api.cli.common import EXIT_OK
 from api.cli.common import UsageError
+from api.cli.common import positive_int
 
 
 def loopback(host: str) -> bool:
@@ -54,6 +55,7 @@ def cmd_gateway(args: argparse.Namespace) -> int:
         users=users,
         tokens=tokens,
         faults_enabled=args.faults,
+        max_running=args.max_running,
     )
     return EXIT_OK
 
@@ -182,6 +184,13 @@ def add_parsers(sub: Any) -> None:
         "--state-dir", help="where jobs, logs and results are kept (default $FLOWEXEC_HOME/gateway)"
     )
     gw.add_argument("--faults", action="store_true", help="enable fault injection (tests)")
+    gw.add_argument(
+        "--max-running",
+        type=positive_int,
+        default=50,
+        metavar="N",
+        help="jobs running at once per creator, user and engine; the rest wait Inited (50)",
+    )
     gw.set_defaults(func=cmd_gateway)
     serve = sub.add_parser("serve", help="the REST API on the embedded stack")
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")

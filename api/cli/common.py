@@ -29,6 +29,17 @@ STATE_STYLE = {
 N = TypeVar("N", int, float)
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number above zero."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
 class UsageError(Exception):
     """Bad input on the command line: exit status 2."""
 
