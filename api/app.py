@@ -9,8 +9,8 @@ from typing import Any
 from flask import Flask
 
 from api import console
+from api.extensions import Extensions
 from api.extensions import db
-from api.extensions import migrate
 from flowexec.config import Settings
 from flowexec.store import db as store
 from flowexec.store import projections
@@ -21,8 +21,11 @@ from workers.runtime import EXTENSION
 from workers.runtime import Runtime
 
 
-def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Flask:
-    """Build the app from ``FLOWEXEC_*`` variables, with test or CLI ``overrides`` on top."""
+def create_app(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None, http: bool = True
+) -> Flask:
+    """Build the app from ``FLOWEXEC_*`` variables, with test or CLI ``overrides`` on top;
+    ``http=False`` leaves out the routes and the console (``flowexec run`` serves nothing)."""
     settings = Settings.from_env(os.environ if environ is None else environ)
     if overrides:
         settings = settings.with_overrides(overrides)
@@ -39,12 +42,13 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     store.bind(lambda: db.session)
     with app.app_context():
         configure_engine(db.engine)
-    migrate.init_app(app, db, directory=migrations_dir())
+    app.extensions = Extensions(app, migrations_dir())  # Flask-Migrate bound on first use
     projections.connect()
     app.extensions[EXTENSION] = Runtime(settings)
     celery_init_app(app, settings)
-    _register(app)
-    console.init_app(app, settings)
+    if http:
+        _register(app)
+        console.init_app(app, settings)
     return app
 
 

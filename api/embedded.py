@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from celery import Celery
+from celery.utils.timer2 import Timer
 from flask import Flask
-from flask_migrate import upgrade
 
 from api.app import create_app
 from api.app import migrations_dir
@@ -31,10 +33,62 @@ class Stack:
     gateway_url: str | None
 
 
+_REVISION = re.compile(r"^(down_revision|revision)\b[^=]*=\s*(.+?)\s*$", re.M)
+
+
+def script_head(directory: str) -> str | None:
+    """The one head revision of the migration scripts, read from their text (no Alembic
+    import); ``None`` when it cannot be told (then the caller upgrades)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in Path(directory, "versions").glob("*.py"):
+        found = {m.group(1): m.group(2) for m in _REVISION.finditer(path.read_text(encoding="utf-8"))}
+        if "revision" not in found:
+            return None
+        revisions.add(found["revision"].strip("\"'"))
+        parents.update(re.findall(r"[\"']([^\"']+)[\"']", found.get("down_revision", "")))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def at_head(app: Flask) -> bool:
+    """True when the database's ``alembic_version`` row names the scripts' head."""
+    import sqlalchemy as sa
+
+    from api.extensions import db
+
+    head = script_head(migrations_dir())
+    if head is None:
+        return False
+    with app.app_context():
+        try:
+            with db.engine.connect() as conn:
+                rows = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+        except sa.exc.DBAPIError:  # no table yet: a new database
+            return False
+    return rows == [head]
+
+
 def upgrade_database(app: Flask) -> None:
-    """Apply the migrations (idempotent): the embedded default keeps its schema current."""
+    """Apply the migrations when the database is not at the scripts' head: the embedded default
+    keeps its schema current without paying for Alembic on every start."""
+    if at_head(app):
+        return
+    from flask_migrate import upgrade
+
     with app.app_context():
         upgrade(directory=migrations_dir())
+
+
+class WakingTimer(Timer):  # type: ignore[misc]
+    """Celery's timer, woken by ``stop``: with nothing scheduled it waits a second for an
+    entry, which made every embedded run end a second late."""
+
+    def stop(self) -> None:
+        self._Timer__is_shutdown.set()
+        with self.not_empty:
+            self.not_empty.notify_all()
+        super().stop()
 
 
 @contextmanager
@@ -70,6 +124,8 @@ def running_worker(celery_app: Celery, concurrency: int = 8) -> Iterator[Any]:
         hostname=f"embedded-{os.getpid()}@localhost",
         ready_callback=lambda *_: ready.set(),
         loglevel="WARNING",
+        timer_cls=WakingTimer,
+        timer_precision=0.1,
     )
     thread = threading.Thread(target=worker.start, name="flowexec-worker", daemon=True)
     thread.start()
@@ -83,8 +139,10 @@ def running_worker(celery_app: Celery, concurrency: int = 8) -> Iterator[Any]:
 
 
 @contextmanager
-def embedded_stack(overrides: dict[str, Any] | None = None, beat: bool = True) -> Iterator[Stack]:
-    """Start everything one process needs; stop it all on exit."""
+def embedded_stack(
+    overrides: dict[str, Any] | None = None, beat: bool = True, http: bool = True
+) -> Iterator[Stack]:
+    """Start everything one process needs; stop it all on exit (``http=False``: no routes)."""
     settings = Settings.from_env(os.environ)
     if overrides:
         settings = settings.with_overrides(overrides)
@@ -93,7 +151,7 @@ def embedded_stack(overrides: dict[str, Any] | None = None, beat: bool = True) -
         extra = dict(overrides or {})
         if gateway_url:
             extra["linkis_url"] = gateway_url
-        app = create_app(extra)
+        app = create_app(extra, http=http)
         upgrade_database(app)
         celery_app = app.extensions["celery"]
         # The memory broker is process-global: drop anything a previous app left queued.

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from typing import Any
 
-from flask import Flask
-
 #: The exit status of a process that refuses to start: a dependency is missing or misconfigured.
+if TYPE_CHECKING:
+    from flask import Flask
+
+
 EXIT_NOT_READY = 3
 UPGRADE_HINT = "run `flowexec db upgrade` with the same FLOWEXEC_DATABASE_URL"
 

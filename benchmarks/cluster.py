@@ -154,11 +154,9 @@ def worker_env(options: Options, linkis_url: str, home: Path) -> dict[str, str]:
 
 def _linkis_pool() -> str:
     """gevent when it is installed (``pip install 'flowexec[ops]'``), else threads."""
-    try:
-        import gevent  # noqa: F401
-    except ImportError:
-        return "threads"
-    return "gevent"
+    import importlib.util
+
+    return "gevent" if importlib.util.find_spec("gevent") else "threads"
 
 
 def start_workers(procs: Processes, options: Options, env: dict[str, str], home: Path, app: Flask) -> None:

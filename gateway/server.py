@@ -55,7 +55,7 @@ class _QuietHandler(WSGIRequestHandler):
 def serve_gateway(app: Flask, host: str = "127.0.0.1", port: int = 0) -> GatewayServer:
     """Serve the app on a thread (port 0 picks a free port; see ``.url``)."""
     server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
                               name="linkis-gateway", daemon=True)  # fmt: skip
     thread.start()
     logger.info("gateway serving url=http://%s:%s", host, server.server_port)

@@ -1,56 +1,24 @@
-"""The Redis transport, made to survive losing Redis while messages are unacknowledged.
-
-With ``acks_late``, a worker holds delivered messages unacknowledged. When Redis goes away,
-kombu closes the channel, restoring those messages first, and acks the tasks that finish
-meanwhile; in kombu 5.7 both rebuild a connection pool from a connection that is already
-gone and raise an ``AttributeError``, which Celery treats as unrecoverable: the worker exits.
-Here that case raises a connection error instead, which kombu and Celery handle (log, then
-reconnect), and a restore that fails is logged and dropped. Nothing is lost by it: if Redis
-kept the messages they come back after the visibility timeout, and either way flowexec's
-reconciler re-sends every node the database still shows as queued or polling.
-"""
+"""The broker transports flowexec installs: ``redis://`` (``workers.redis_transport``, imported only
+when a Redis broker is used) and ``memory://``, the embedded stack's in-process broker."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-import redis as redis_client
 from kombu.transport import TRANSPORT_ALIASES
-from kombu.transport import redis
-
-log = logging.getLogger(__name__)
+from kombu.transport import memory
 
 
-class QoS(redis.QoS):
-    def restore_unacked(self, client: object = None) -> None:
-        try:
-            super().restore_unacked(client)  # type: ignore[no-untyped-call]
-        except redis.Transport.connection_errors as exc:
-            delivered: Any = self._delivered
-            log.warning(
-                "could not restore %s unacknowledged message(s) on a lost broker: %r; "
-                "the reconciler re-sends them",
-                len(delivered),
-                exc,
-            )
-            delivered.clear()
+class MemoryTransport(memory.Transport):
+    """The in-process broker, which notices a stop within 20 ms: the worker's loop asks it for
+    messages with a 2 s timeout, and a stop waited for that."""
 
-
-class Channel(redis.Channel):
-    QoS = QoS
-
-    def _connparams(self, asynchronous: bool = False) -> dict[str, object]:
-        if self.connection is None or self.connection.client is None:
-            raise redis_client.ConnectionError("the broker connection is closed")
-        params: dict[str, object] = super()._connparams(asynchronous)  # type: ignore[no-untyped-call]
-        return params
-
-
-class Transport(redis.Transport):
-    Channel = Channel
+    def drain_events(self, connection: Any, timeout: Any = None, **kwargs: Any) -> Any:
+        return super().drain_events(connection, timeout=min(timeout or 0.02, 0.02))  # type: ignore[no-untyped-call]
 
 
 def install() -> None:
-    """Make ``redis://`` broker URLs use this transport (called by ``celery_init_app``)."""
-    TRANSPORT_ALIASES["redis"] = "workers.transport:Transport"
+    """Make ``redis://`` and ``memory://`` broker URLs use these transports (called by
+    ``celery_init_app``)."""
+    TRANSPORT_ALIASES["redis"] = "workers.redis_transport:Transport"
+    TRANSPORT_ALIASES["memory"] = "workers.transport:MemoryTransport"

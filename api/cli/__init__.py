@@ -37,11 +37,11 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args, rest = parser().parse_known_args(argv)
     from sqlalchemy.exc import DBAPIError
 
     from api.preflight import NotReady
 
-    args, rest = parser().parse_known_args(argv)
     try:
         if args.command == "bench":
             return admin.cmd_bench(rest)

@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypeVar
-
-from flask import Flask
 
 from api.preflight import EXIT_NOT_READY
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 #: Ctrl-C / SIGTERM, as the shell reports it. EXIT_NOT_READY: a dependency is missing or misconfigured.
+if TYPE_CHECKING:
+    from flask import Flask
+
+
 EXIT_INTERRUPTED = 130
 STATE_STYLE = {
     "Succeed": "green",

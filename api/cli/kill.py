@@ -6,10 +6,8 @@ import argparse
 import getpass
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from typing import Any
-
-from celery import Celery
-from flask import Flask
 
 from api.cli.common import EXIT_OK
 from api.cli.common import local_app
@@ -18,6 +16,11 @@ from api.cli.common import task_id
 from flowexec.actions import Action
 
 #: How long an embedded kill waits for its worker to send the kills to Linkis.
+if TYPE_CHECKING:
+    from celery import Celery
+    from flask import Flask
+
+
 DRAIN_SECONDS = 30.0
 
 

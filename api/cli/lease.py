@@ -18,12 +18,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
-
-from flask import Flask
+from typing import TYPE_CHECKING
 
 from flowexec.actions import Action
 
 log = logging.getLogger(__name__)
+
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def _runs(home: str) -> Path:

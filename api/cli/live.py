@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from contextlib import nullcontext
 from typing import Any
 
@@ -18,19 +21,58 @@ from flowexec.errors import FlowexecError
 from flowexec.state import RUN_TERMINAL
 from flowexec.state import RunState
 
+#: Least time between two reads of the live table when its nodes move often.
+LIVE_GAP = 0.125
+
+
+@contextmanager
+def committed_moves(task_id: int, every_move: bool) -> Iterator[threading.Event]:
+    """An event set when a transaction of this process that moved the execution's nodes has
+    committed: each such move (``every_move``) or only the one that settled its last node.
+
+    ``node_transitioned`` is sent inside the transaction; the event waits for its commit, so a
+    read after the wake-up sees the move. Moves made by other processes set nothing: the
+    caller's wait has a timeout.
+    """
+    from sqlalchemy import event
+    from sqlalchemy.orm import scoped_session
+
+    from flowexec.events import Transitions
+    from flowexec.events import node_transitioned
+
+    moved = threading.Event()
+
+    def on_commit(_session: Any) -> None:
+        moved.set()
+
+    def on_moves(sender: Any, batch: Transitions, **_: Any) -> None:
+        if batch.task_id != task_id or not (every_move or batch.settled >= batch.total):
+            return
+        session = sender() if isinstance(sender, scoped_session) else sender
+        event.listen(session, "after_commit", on_commit, once=True)
+
+    node_transitioned.connect(on_moves, weak=False)
+    try:
+        yield moved
+    finally:
+        node_transitioned.disconnect(on_moves)
+
 
 def watch(
     task_id: int, console: Console, live: bool, timeout: float | None = None, every: float = 0.05
 ) -> tuple[Any, Any]:
-    """Refresh the node table every ``every`` seconds until the execution ends."""
+    """Refresh the node table until the execution ends: at once when this process moves its
+    nodes (``flowexec run``), else every ``every`` seconds (another process runs it)."""
     from flowexec import service
 
     deadline = time.monotonic() + timeout if timeout else None
     view: AbstractContextManager[Live | None] = (
         Live(console=console, refresh_per_second=8, transient=True) if live else nullcontext()
     )
-    with view as shown:
+    with view as shown, committed_moves(task_id, every_move=live) as moved:
         while True:
+            moved.clear()
+            read_at = time.monotonic()
             task, _, nodes = service.execution_nodes(task_id)
             if shown is not None:
                 shown.update(progress_table(task, nodes))
@@ -38,7 +80,9 @@ def watch(
                 return task, nodes
             if deadline and time.monotonic() > deadline:
                 raise FlowexecError(f"execution {task_id} did not finish in {timeout} s")
-            time.sleep(every)
+            moved.wait(every)
+            if shown is not None:
+                time.sleep(max(0.0, read_at + LIVE_GAP - time.monotonic()))
 
 
 def _duration(node: Any) -> str:

@@ -32,7 +32,6 @@ from flowexec.skip import ExecuteStrategy
 from flowexec.skip import StrategyArgs
 from flowexec.skip import skipped_nodes
 from flowexec.state import RunState
-from workers import dispatch
 
 
 def read_flow(path: str, scripts_dir: str | None = None) -> tuple[Any, dict[str, str]]:
@@ -115,14 +114,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     err = Console(stderr=True)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        with embedded_stack() as stack, stack.app.app_context():
+        with embedded_stack(http=False) as stack, stack.app.app_context():
             settings = stack.app.extensions["flowexec"].settings
+            from workers import dispatch
+
             lease.finalize_dead_runs(stack.app, send=lambda _, actions: dispatch.send(actions))
             with lease.held(settings.home) as held:
                 submitted = _submit(args, request, settings)
                 held.own(submitted.task_id)
                 try:
-                    task, nodes = watch(submitted.task_id, err, live=not args.quiet and err.is_terminal)
+                    # woken by the commits of this process's worker; the timeout is a fallback
+                    task, nodes = watch(
+                        submitted.task_id, err, live=not args.quiet and err.is_terminal, every=0.5
+                    )
                 except KeyboardInterrupt:
                     return _cancel(stack.app, submitted)
                 result = summary(submitted.exec_id, task, nodes)
@@ -163,6 +167,7 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 def _submit(args: argparse.Namespace, request: dict[str, Any], settings: Any) -> Any:
     from flowexec import service
+    from workers import dispatch
 
     ref = service.register_flow(
         request["doc"],
@@ -196,6 +201,7 @@ def _cancel(app: Any, submitted: Any) -> int:
     from api.cli.kill import DRAIN_SECONDS
     from api.cli.kill import _drain
     from flowexec import service
+    from workers import dispatch
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup short
     try:
