@@ -51,7 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--linkis-workers", type=int, default=1, help="gevent worker processes for Linkis submits and polls"
     )
     parser.add_argument("--greenlets", type=int, default=64, help="greenlets per Linkis worker process")
-    parser.add_argument("--skip", action="append", default=[], choices=["shell", "polling", "api"])
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=["shell", "polling", "api", "embedded"]
+    )
     parser.add_argument("--home", help="directory for logs and gateway state (default: a new temp dir)")
 
 

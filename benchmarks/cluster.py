@@ -198,7 +198,10 @@ def start_workers(procs: Processes, options: Options, env: dict[str, str], home:
     wait(all_ready, 90, "the worker processes", interval=0.2)
 
 
-def start_api(procs: Processes, options: Options, env: dict[str, str], home: Path) -> str:
+def start_api(
+    procs: Processes, options: Options, env: dict[str, str], home: Path, target: str = "api.wsgi:app"
+) -> str:
+    """gunicorn serving ``target`` (the API, or the bare route that is its limit), same settings."""
     port = free_port()
     argv = [
         sys.executable,
@@ -214,15 +217,17 @@ def start_api(procs: Processes, options: Options, env: dict[str, str], home: Pat
         "4",
         "--log-level",
         "warning",
-        "api.wsgi:app",
+        target,
     ]
-    procs.start("api", argv, env, home / "api.log")
+    name = target.split(".")[0]
+    procs.start(name, argv, env, home / f"{name}.log")
     url = f"http://127.0.0.1:{port}"
     import requests
 
     def up() -> bool:
         try:
-            return requests.get(f"{url}/healthz", timeout=1).status_code == 200
+            probe = "/healthz" if target == "api.wsgi:app" else "/bare/1"
+            return requests.get(f"{url}{probe}", timeout=1).status_code == 200
         except requests.RequestException:
             return False
 

@@ -29,10 +29,15 @@ class Sizes:
     transactions: int = 500
     chain: int = 500
     shell_chain: int = 20
+    shell_fanout: int = 500
     fanout: int = 2000
     dag: tuple[int, ...] = (100, 1000, 10000)
     polling: int = 1000
     polling_window: float = 15.0
+    polling_job: float = 30.0
+    long_jobs: int = 5
+    long_job: float = 10.0
+    embedded_runs: int = 3
     api_seconds: float = 5.0
     api_clients: int = 8
 
@@ -44,10 +49,12 @@ QUICK = Sizes(
     transactions=200,
     chain=100,
     shell_chain=5,
+    shell_fanout=100,
     fanout=300,
     dag=(100, 1000, 2000),
     polling=100,
     polling_window=5.0,
+    polling_job=15.0,
     api_seconds=2.0,
 )
 TINY = Sizes(
@@ -56,10 +63,15 @@ TINY = Sizes(
     transactions=10,
     chain=5,
     shell_chain=2,
+    shell_fanout=3,
     fanout=10,
     dag=(10, 20),
     polling=3,
     polling_window=1.0,
+    polling_job=2.0,
+    long_jobs=2,
+    long_job=1.0,
+    embedded_runs=1,
     api_seconds=0.5,
     api_clients=2,
 )

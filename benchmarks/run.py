@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Iterator
@@ -21,16 +22,19 @@ from benchmarks.cluster import start_workers
 from benchmarks.cluster import worker_env
 from benchmarks.config import TOKEN
 from benchmarks.config import Options
+from benchmarks.embedded_run import measure_embedded
 from benchmarks.limits import drain
 from benchmarks.limits import measure_limits
 from benchmarks.load import measure_api
+from benchmarks.polling import measure_long_jobs
+from benchmarks.polling import measure_polling
 from benchmarks.report import machine
 from benchmarks.report import targets
 from benchmarks.scheduling import measure_chains
 from benchmarks.scheduling import measure_fanout
 from benchmarks.scheduling import measure_planning
-from benchmarks.scheduling import measure_polling
 from benchmarks.workloads import Runner
+from flowexec.config import Settings
 
 
 @contextmanager
@@ -92,24 +96,32 @@ def run_bench(options: Options) -> dict[str, Any]:
             "broker_url": options.broker_url,
         },
     }
+    poll_max = options.poll_max or Settings().poll_max
     with services(options) as (runner, redis_client, home, procs, env):
         result["machine"]["database"] = runner.scalar("SELECT VERSION()")
         options.progress("limits: Celery hop, MariaDB transaction, raw fan-out")
         limits = result["limit"] = measure_limits(runner, options, redis_client)
-        options.progress("chains")
-        result["chain"] = measure_chains(runner, options, limits)
-        options.progress("fan-out")
-        result["fanout"] = measure_fanout(runner, options, limits)
+        options.progress("chains, interleaved with the serial-node limit")
+        result["chain"] = measure_chains(runner, options, limits, redis_client)
+        options.progress("fan-outs, interleaved with the raw fan-out")
+        result["fanout"] = measure_fanout(runner, options, limits, redis_client)
         options.progress("planning random DAGs")
         result["plan"] = measure_planning(runner, options)
         if "polling" not in options.skip:
+            options.progress(f"polls of {options.sizes.long_jobs} jobs of {options.sizes.long_job:g} s")
+            result["long_jobs"] = measure_long_jobs(runner, options, poll_max)
             options.progress(f"polling load: {options.sizes.polling} running nodes")
-            result["polling"] = measure_polling(runner, options)
+            result["polling"] = measure_polling(runner, options, poll_max)
             drain(runner, redis_client)
         if "api" not in options.skip:
-            options.progress("API under load")
+            options.progress("API under load, interleaved with a bare route")
             api_url = start_api(procs, options, env, home)
-            result["api"] = measure_api(runner, options, api_url)
+            bare_url = start_api(procs, options, env, home, target="benchmarks.bare:app")
+            result["api"] = measure_api(runner, options, api_url, bare_url)
+        if "embedded" not in options.skip:
+            options.progress("embedded: flowexec run")
+            result["embedded"] = measure_embedded(options, home)
+    result["machine"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
     result["targets"] = targets(result)
     result["duration_s"] = round(time.monotonic() - began, 1)
     return result

@@ -81,7 +81,7 @@ def test_tiny_bench_writes_one_object_of_positive_figures(
     )
     assert code in (0, 1)  # 1 only says a target was missed: timings are not asserted here
     result = json.loads(out.read_text())
-    assert {"machine", "limit", "chain", "fanout", "plan", "polling", "api", "targets"} <= set(result)
+    assert {"machine", "limit", "chain", "fanout", "plan", "long_jobs", "polling", "api", "embedded", "targets"} <= set(result)
     assert result["machine"]["nproc"] >= 1 and result["machine"]["cpu"]
     assert set(result["limit"]) == {"celery_hop", "db_transaction", "serial_node", "fanout"}
     assert set(result["plan"]["sizes"]) == {"10", "20"}
@@ -98,9 +98,26 @@ def test_tiny_bench_writes_one_object_of_positive_figures(
     assert result["fanout"]["control"]["value"] > 0
     assert result["api"]["execute"]["value"] > 0 and result["api"]["status"]["value"] > 0
     assert set(result["targets"]) == {
-        "chain_overhead_le_3x_limit",
-        "fanout_ge_half_limit",
+        "chain_overhead_le_2x_limit",
+        "shell_chain_le_60ms_per_node",
+        "fanout_ge_0_8x_limit",
+        "shell_fanout_500_le_5s",
         "largest_dag_planned_and_persisted",
         "plan_cost_flat_within_2x",
+        "polls_per_node_10s_job_le_12",
         "polling_never_delays_dispatch_1s",
+        "polling_seen_done_within_2x_poll_max",
+        "api_status_ge_half_bare",
+        "api_execute_ge_0_15x_bare",
+        "embedded_one_node_run_le_1s",
+        "embedded_shell_chain_le_60ms_per_node",
     }
+    # the limits were measured between the workload's rounds: three of each
+    assert len(result["limit"]["celery_hop"]["rounds_ms"]) == 3
+    assert len(result["chain"]["control"]["rounds_ms"]) == 3
+    assert len(result["fanout"]["control"]["rounds"]) == 3
+    assert result["api"]["status"]["ratio_to"] == "api.bare" and result["api"]["bare"]["value"] > 0
+    assert result["long_jobs"]["polls_per_node"]["value"] >= 1
+    assert result["polling"]["seen_done_late_max"]["jobs"] == 3
+    assert result["embedded"]["one_node_run"]["value"] > 0
+    assert {"load_before", "load_after"} <= set(result["machine"])
