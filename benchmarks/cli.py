@@ -48,9 +48,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=2, help="celery worker processes")
     parser.add_argument("--concurrency", type=int, default=4, help="threads per worker process")
     parser.add_argument(
-        "--linkis-workers", type=int, default=1, help="gevent worker processes for Linkis submits and polls"
+        "--linkis-workers", type=int, default=2, help="worker processes for Linkis submits and polls"
     )
-    parser.add_argument("--greenlets", type=int, default=64, help="greenlets per Linkis worker process")
+    parser.add_argument(
+        "--linkis-pool", choices=["threads", "gevent"], default="threads", help="their Celery pool (threads)"
+    )
+    parser.add_argument(
+        "--linkis-concurrency", type=int, default=4, help="threads (or greenlets) per Linkis worker (4)"
+    )
     parser.add_argument(
         "--skip", action="append", default=[], choices=["shell", "polling", "api", "embedded"]
     )
@@ -65,7 +70,8 @@ def options_from(args: argparse.Namespace, progress: Callable[[str], None]) -> O
         workers=args.workers,
         concurrency=args.concurrency,
         linkis_workers=args.linkis_workers,
-        greenlets=args.greenlets,
+        linkis_pool=args.linkis_pool,
+        linkis_concurrency=args.linkis_concurrency,
         skip=frozenset(args.skip),
         home=args.home,
         progress=progress,

@@ -152,20 +152,15 @@ def worker_env(options: Options, linkis_url: str, home: Path) -> dict[str, str]:
     return env
 
 
-def _linkis_pool() -> str:
-    """gevent when it is installed (``pip install 'flowexec[ops]'``), else threads."""
-    import importlib.util
-
-    return "gevent" if importlib.util.find_spec("gevent") else "threads"
-
-
 def start_workers(procs: Processes, options: Options, env: dict[str, str], home: Path, app: Flask) -> None:
-    """Thread workers on the control queue (control nodes, the limit probes) and gevent workers
-    on the Linkis queues (submits and polls wait on HTTP), as the Procfile runs them."""
+    """Workers on the control queue (control nodes, the limit probes) and workers on the Linkis
+    queues (submits and polls), as the Procfile runs them."""
     tag = uuid.uuid4().hex[:6]
-    pool = _linkis_pool()
     layout = [("threads", options.concurrency, CONTROL_QUEUES, f"bench{i}") for i in range(options.workers)]
-    layout += [(pool, options.greenlets, LINKIS_QUEUES, f"linkis{i}") for i in range(options.linkis_workers)]
+    layout += [
+        (options.linkis_pool, options.linkis_concurrency, LINKIS_QUEUES, f"linkis{i}")
+        for i in range(options.linkis_workers)
+    ]
     for kind, concurrency, queues, name in layout:
         argv = [
             sys.executable,

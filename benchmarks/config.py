@@ -11,7 +11,7 @@ DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/13"
 TOKEN = "flowexec-bench"
 USER = "hadoop"
 QUEUES = "flowexec.control,flowexec.nodes,flowexec.poll"
-#: Control nodes and the limit probes run in threads; Linkis submits and polls in gevent.
+#: Control nodes and the limit probes on one kind of worker; Linkis submits and polls on another.
 CONTROL_QUEUES = "flowexec.control"
 LINKIS_QUEUES = "flowexec.nodes,flowexec.poll"
 TERMINAL = ("Succeed", "Failed", "Cancelled", "Timeout")
@@ -84,8 +84,9 @@ class Options:
     sizes: Sizes = FULL
     workers: int = 2
     concurrency: int = 4
-    linkis_workers: int = 1
-    greenlets: int = 64
+    linkis_workers: int = 2
+    linkis_pool: str = "threads"
+    linkis_concurrency: int = 4
     api_workers: int = 2
     worker_loglevel: str = "WARNING"
     poll_first: float | None = None

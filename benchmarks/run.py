@@ -62,6 +62,8 @@ def services(options: Options) -> Iterator[tuple[Runner, Any, Path, Processes, d
                 "linkis_url": linkis_url,
                 "token": TOKEN,
                 "home": str(home),
+                # the largest random DAG is planned and persisted here (FLOWEXEC_MAX_NODES)
+                "max_nodes": max(options.sizes.dag),
             }
         )
         runner = Runner(app, options.database_url)
@@ -90,7 +92,8 @@ def run_bench(options: Options) -> dict[str, Any]:
             "workers": options.workers,
             "concurrency": options.concurrency,
             "linkis_workers": options.linkis_workers,
-            "greenlets": options.greenlets,
+            "linkis_pool": options.linkis_pool,
+            "linkis_concurrency": options.linkis_concurrency,
             "api_workers": options.api_workers,
             "database_url": sa.engine.make_url(options.database_url).render_as_string(hide_password=True),
             "broker_url": options.broker_url,

@@ -146,7 +146,7 @@ def measure_planning(runner: Runner, options: Options) -> dict[str, Any]:
     for n in options.sizes.dag:
         definition = random_dag(n)
         t0 = time.perf_counter()
-        flow = parse_flow(definition, {})
+        flow = parse_flow(definition, {}, limits=runner.app.extensions["flowexec"].settings.flow_limits)
         t1 = time.perf_counter()
         planner.plan_nodes(flow, frozenset())
         t2 = time.perf_counter()

@@ -74,6 +74,10 @@ def short_reason(exc: requests.RequestException) -> str:
     return f"{type(exc).__name__}: {text[:200]}"
 
 
+#: Connections kept per Linkis host: at least the calls a worker makes at once (its greenlets).
+POOL_SIZE = 64
+
+
 class LinkisClient:
     """One pooled ``requests.Session`` speaking to a Linkis gateway.
 
@@ -112,6 +116,10 @@ class LinkisClient:
         self._legacy_execute = legacy_execute
         self._logged_in = False
         self._session = requests.Session()
+        # one connection per concurrent call: a gevent worker runs dozens of calls at once
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=POOL_SIZE)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
         self._session.headers.update({"Accept": "application/json"})
         if password is None:
             self._session.headers.update({"Token-Code": token, "Token-User": user})
