@@ -81,7 +81,18 @@ def test_tiny_bench_writes_one_object_of_positive_figures(
     )
     assert code in (0, 1)  # 1 only says a target was missed: timings are not asserted here
     result = json.loads(out.read_text())
-    assert {"machine", "limit", "chain", "fanout", "plan", "long_jobs", "polling", "api", "embedded", "targets"} <= set(result)
+    assert {
+        "machine",
+        "limit",
+        "chain",
+        "fanout",
+        "plan",
+        "long_jobs",
+        "polling",
+        "api",
+        "embedded",
+        "targets",
+    } <= set(result)
     assert result["machine"]["nproc"] >= 1 and result["machine"]["cpu"]
     assert set(result["limit"]) == {"celery_hop", "db_transaction", "serial_node", "fanout"}
     assert set(result["plan"]["sizes"]) == {"10", "20"}
