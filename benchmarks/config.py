@@ -34,7 +34,7 @@ class Sizes:
     dag: tuple[int, ...] = (100, 1000, 10000)
     polling: int = 1000
     polling_window: float = 15.0
-    polling_job: float = 30.0
+    polling_job: float = 60.0
     long_jobs: int = 5
     long_job: float = 10.0
     embedded_runs: int = 3
@@ -54,7 +54,7 @@ QUICK = Sizes(
     dag=(100, 1000, 2000),
     polling=100,
     polling_window=5.0,
-    polling_job=15.0,
+    polling_job=30.0,
     api_seconds=2.0,
 )
 TINY = Sizes(

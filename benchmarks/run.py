@@ -21,6 +21,7 @@ from benchmarks.cluster import start_gateway
 from benchmarks.cluster import start_workers
 from benchmarks.cluster import worker_env
 from benchmarks.config import TOKEN
+from benchmarks.config import figure
 from benchmarks.config import Options
 from benchmarks.embedded_run import measure_embedded
 from benchmarks.limits import drain
@@ -114,7 +115,10 @@ def run_bench(options: Options) -> dict[str, Any]:
             options.progress(f"polls of {options.sizes.long_jobs} jobs of {options.sizes.long_job:g} s")
             result["long_jobs"] = measure_long_jobs(runner, options, poll_max)
             options.progress(f"polling load: {options.sizes.polling} running nodes")
-            result["polling"] = measure_polling(runner, options, poll_max)
+            try:
+                result["polling"] = measure_polling(runner, options, poll_max)
+            except RuntimeError as exc:  # a figure missed, not the end of the run
+                result["polling"] = {"error": figure(0.0, "s", met=False, error=str(exc))}
             drain(runner, redis_client)
         if "api" not in options.skip:
             options.progress("API under load, interleaved with a bare route")
