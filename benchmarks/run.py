@@ -21,8 +21,8 @@ from benchmarks.cluster import start_gateway
 from benchmarks.cluster import start_workers
 from benchmarks.cluster import worker_env
 from benchmarks.config import TOKEN
-from benchmarks.config import figure
 from benchmarks.config import Options
+from benchmarks.config import figure
 from benchmarks.embedded_run import measure_embedded
 from benchmarks.limits import drain
 from benchmarks.limits import measure_limits
