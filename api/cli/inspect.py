@@ -8,11 +8,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
-
-from rich import box
-from rich.console import Console
-from rich.table import Table
 
 from api.cli.common import EXIT_FAILED
 from api.cli.common import EXIT_OK
@@ -27,6 +24,9 @@ from api.cli.live import progress_table
 from api.cli.live import watch
 from flowexec.state import RunState
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
 
 def _when(iso: str | None) -> str:
     return (iso or "")[:16].replace("T", " ")
@@ -37,6 +37,8 @@ def _clock(iso: str | None) -> str:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
     from api.http.serializers import summary_view
     from flowexec.service import reads
 
@@ -57,6 +59,9 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def history_table(rows: list[dict[str, Any]], total: int) -> Table:
     """One line per execution, fitting 80 columns (the strategy and full times are in --json)."""
+    from rich import box
+    from rich.table import Table
+
     cells = [
         (
             str(row["taskID"]),
@@ -90,6 +95,10 @@ def history_table(rows: list[dict[str, Any]], total: int) -> Table:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
     from api.http.serializers import detail_view
     from flowexec import service
 
@@ -176,6 +185,9 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 
 def cmd_result(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
     from api.http.serializers import read_results
 
     with _node_linkis(args.exec_id, args.node) as (node, linkis):
@@ -206,6 +218,8 @@ def _page_arg(top: int) -> Any:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
     from flowexec import service
 
     console = Console()

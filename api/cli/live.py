@@ -10,16 +10,19 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from contextlib import contextmanager
 from contextlib import nullcontext
+from typing import TYPE_CHECKING
 from typing import Any
-
-from rich.console import Console
-from rich.live import Live
-from rich.table import Table
 
 from api.cli.common import STATE_STYLE
 from flowexec.errors import FlowexecError
 from flowexec.state import RUN_TERMINAL
 from flowexec.state import RunState
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.live import Live
+    from rich.table import Table
+
 
 #: Least time between two reads of the live table when its nodes move often.
 LIVE_GAP = 0.125
@@ -63,6 +66,8 @@ def watch(
 ) -> tuple[Any, Any]:
     """Refresh the node table until the execution ends: at once when this process moves its
     nodes (``flowexec run``), else every ``every`` seconds (another process runs it)."""
+    from rich.live import Live
+
     from flowexec import service
 
     deadline = time.monotonic() + timeout if timeout else None
@@ -102,6 +107,8 @@ def node_depths(nodes: Sequence[Any]) -> dict[str, int]:
 
 def progress_table(task: Any, nodes: Sequence[Any]) -> Table:
     """The live view: nodes grouped by topological depth, state coloured, attempt and duration."""
+    from rich.table import Table
+
     counts: dict[str, int] = {}
     for node in nodes:
         counts[node.state] = counts.get(node.state, 0) + 1

@@ -10,11 +10,8 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
-
-from rich import box
-from rich.console import Console
-from rich.table import Table
 
 from api.cli import lease
 from api.cli.common import EXIT_FAILED
@@ -32,6 +29,9 @@ from flowexec.skip import ExecuteStrategy
 from flowexec.skip import StrategyArgs
 from flowexec.skip import skipped_nodes
 from flowexec.state import RunState
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 def read_flow(path: str, scripts_dir: str | None = None) -> tuple[Any, dict[str, str]]:
@@ -95,6 +95,8 @@ def _variables(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
     from api.embedded import embedded_stack
 
     _flow_after_rerun(args)
@@ -287,6 +289,9 @@ def summary(exec_id: str, task: Any, nodes: Any) -> dict[str, Any]:
 
 def summary_table(result: dict[str, Any]) -> Table:
     """The end-of-run table: one row per node, times of day and durations (fits 80 columns)."""
+    from rich import box
+    from rich.table import Table
+
     table = Table(
         title=f"{abbreviate(result['execID'])} (task {result['taskID']}): {result['status']}",
         box=box.SIMPLE_HEAD,

@@ -91,7 +91,7 @@ def test_help_imports_no_database_broker_or_web_framework(argv: list[str]) -> No
         "import sys, runpy; sys.argv = ['flowexec', *sys.argv[1:]]\n"
         "try:\n    runpy.run_module('api.cli', run_name='__main__')\n"
         "except SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('sqlalchemy', 'celery', 'flask', 'alembic') if m in sys.modules))"
+        "print(sorted(m for m in ('sqlalchemy', 'celery', 'flask', 'alembic', 'rich') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
