@@ -161,7 +161,8 @@ def measure_planning(runner: Runner, options: Options) -> dict[str, Any]:
         runner.next_flow_id += 1
         try:
             with runner.app.app_context():
-                ref = service.register_flow(definition, {}, flow_id=flow_id)
+                settings = runner.app.extensions["flowexec"].settings
+                ref = service.register_flow(definition, {}, flow_id=flow_id, limits=settings.flow_limits)
                 t3 = time.perf_counter()
                 submitted, _actions = service.submit_execution(
                     service.ExecutionRequest(flow_id=flow_id, version=ref.version, user=USER),
