@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -229,6 +230,9 @@ def _node_spec(
             "runType": node.run_type,
             "code": node.code,
             "script": node.script,
+            "bml": None if node.bml is None else dataclasses.asdict(node.bml),
+            "scriptError": node.script_error,
+            "configured": list(node.configured),
             "variables": merged,
             "configuration": node.configuration,
             "title": node.title,
