@@ -59,6 +59,8 @@ class Settings:
     max_body: int = 1_048_576
     gateway_users: Mapping[str, str] = field(default_factory=lambda: {"hadoop": "hadoop"})
     gateway_tokens: Mapping[str, str] = field(default_factory=lambda: {"LINKIS-AUTH": "*"})
+    gateway_simulate: frozenset[str] = frozenset()
+    log_root: str | None = None
     visibility_timeout: int = 3600
     engine_caps: Mapping[str, int] = field(default_factory=dict)
     routes: Mapping[str, str] = field(default_factory=dict)
@@ -74,6 +76,12 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{os.path.abspath(os.path.join(self.home, 'flowexec.db'))}"
+
+    @property
+    def flow_log_root(self) -> str:
+        """Where flow logs are written: the configured root, else the local gateway's state folder
+        (whose ``filesystem/openLog`` then serves them)."""
+        return os.path.abspath(self.log_root or os.path.join(self.home, "gateway"))
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
         """Return a copy with the given fields replaced (unknown names are an error)."""
@@ -146,6 +154,8 @@ _VARIABLES: dict[str, tuple[str, Any]] = {
     "FLOWEXEC_MAX_BODY": ("max_body", _positive_int),
     "FLOWEXEC_GATEWAY_USERS": ("gateway_users", lambda raw: _pairs(raw, ":")),
     "FLOWEXEC_GATEWAY_TOKENS": ("gateway_tokens", lambda raw: _pairs(raw, "=")),
+    "FLOWEXEC_GATEWAY_SIMULATE": ("gateway_simulate", lambda raw: frozenset(n.lower() for n in _names(raw))),
+    "FLOWEXEC_LOG_ROOT": ("log_root", str),
     "FLOWEXEC_VISIBILITY_TIMEOUT": ("visibility_timeout", _positive_int),
     "FLOWEXEC_ENGINE_CAPS": (
         "engine_caps",

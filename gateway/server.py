@@ -69,9 +69,12 @@ def run_gateway(
     users: Mapping[str, str] = DEFAULT_USERS,
     tokens: Mapping[str, str] = DEFAULT_TOKENS,
     faults_enabled: bool = False,
+    simulate: frozenset[str] = frozenset(),
 ) -> None:
     """Serve the gateway in the foreground until interrupted (``flowexec gateway``)."""
-    app = create_gateway(state_dir, users=users, tokens=tokens, faults_enabled=faults_enabled)
+    app = create_gateway(
+        state_dir, users=users, tokens=tokens, faults_enabled=faults_enabled, simulate=simulate
+    )
     server = make_server(host, port, app, threaded=True)
     logger.info("gateway serving url=http://%s:%s state_dir=%s", host, server.server_port, state_dir)
     try:

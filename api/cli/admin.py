@@ -24,6 +24,7 @@ def cmd_gateway(args: argparse.Namespace) -> int:
         users=settings.gateway_users,
         tokens=settings.gateway_tokens,
         faults_enabled=args.faults,
+        simulate=settings.gateway_simulate,
     )
     return EXIT_OK
 
