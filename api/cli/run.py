@@ -27,15 +27,19 @@ from flowexec.skip import skipped_nodes
 from flowexec.state import RunState
 
 
-def read_flow(path: str) -> tuple[Any, dict[str, str]]:
-    """Read a flow file and the scripts it names (paths relative to the flow file)."""
+def read_flow(path: str, scripts_dir: str | None = None) -> tuple[Any, dict[str, str]]:
+    """Read a flow file and local copies of the scripts it names (next to the flow file, or in
+    ``scripts_dir``); a node whose script is in BML reads it from there first."""
     file = Path(path)
     if not file.is_file():
         raise UsageError(f"{path}: no such flow file")
+    if scripts_dir is not None and not Path(scripts_dir).is_dir():
+        raise UsageError(f"--scripts {scripts_dir}: no such directory")
+    folder = Path(scripts_dir) if scripts_dir is not None else file.parent
     doc = graph.loads(file.read_text(encoding="utf-8"))
     scripts = {}
     for name in graph.script_names(doc):
-        script = file.parent / name
+        script = folder / name
         if script.is_file():
             scripts[name] = script.read_text(encoding="utf-8")
     graph.parse_flow(doc, scripts)  # validate before anything starts or is written
@@ -65,6 +69,22 @@ def _strategy(args: argparse.Namespace) -> tuple[ExecuteStrategy, frozenset[str]
     return strategy, ids, None
 
 
+def _simulate(names: str | None) -> dict[str, Any]:
+    """``--simulate appconn,spark``: the local gateway's simulated engines (never a real Linkis)."""
+    from flowexec.config import Settings
+
+    if names is None:
+        return {}
+    chosen = frozenset(n.strip().lower() for n in names.split(",") if n.strip())
+    if not chosen:
+        raise UsageError("--simulate expects engine or engine.runType names, e.g. appconn,spark")
+    if Settings.from_env(os.environ).linkis_url:
+        raise UsageError(
+            "--simulate applies to the local gateway only: FLOWEXEC_LINKIS_URL names a real Linkis"
+        )
+    return {"gateway_simulate": chosen}
+
+
 def _variables(pairs: Sequence[str]) -> dict[str, str]:
     out = {}
     for pair in pairs:
@@ -80,14 +100,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flowexec import service
     from workers import dispatch
 
-    doc, scripts = read_flow(args.flow)
+    overrides = _simulate(args.simulate)
+    doc, scripts = read_flow(args.flow, args.scripts)
     strategy, node_ids, rerun_of = _strategy(args)
     if strategy is not ExecuteStrategy.RERUN_FAILED:  # check the node ids before anything is written
         skipped_nodes(graph.parse_flow(doc, scripts), StrategyArgs(strategy, node_ids))
     variables = _variables(args.var or [])
     limits = NodeLimits(retries=args.retries, retry_delay=args.retry_delay, timeout=args.timeout)
     err = Console(stderr=True)
-    with embedded_stack() as stack, stack.app.app_context():
+    with embedded_stack(overrides) as stack, stack.app.app_context():
         settings = stack.app.extensions["flowexec"].settings
         ref = service.register_flow(
             doc,
@@ -191,6 +212,14 @@ def add_parser(sub: Any) -> None:
     run.add_argument("--to", dest="to_node", metavar="NODE", help="a node and all upstream")
     run.add_argument(
         "--failure-policy", default="fail_fast", choices=["fail_fast", "continue", "finish_running"]
+    )
+    run.add_argument(
+        "--scripts", metavar="DIR", help="local copies of the scripts (default: the flow's folder)"
+    )
+    run.add_argument(
+        "--simulate",
+        metavar="ENGINES",
+        help="engines (or engine.runType) the local gateway completes without running, e.g. appconn,spark",
     )
     run.add_argument("--var", action="append", metavar="NAME=VALUE", help="override a flow variable")
     run.add_argument(

@@ -23,6 +23,7 @@ from api.http.schemas import labels_query_schema
 from api.http.schemas import task_id_of
 from api.http.schemas import task_query_schema
 from api.http.serializers import job_item
+from api.http.serializers import listed_state
 from flowexec import service
 from flowexec.errors import NotFound
 from flowexec.service import reads
@@ -85,6 +86,7 @@ def execute() -> Response:
             labels=body["labels"],
             source=body["source"],
             submit_user=user,
+            rerun_all_if_none=True,
         ),
         runtime().settings,
     )
@@ -164,7 +166,7 @@ def execution(exec_id: str) -> Response:
         name: [] for name in ("succeedJobs", "runningJobs", "failedJobs", "pendingJobs", "skippedJobs")
     }
     for node in nodes:
-        state = NodeState(node.state)
+        state = listed_state(node)
         item = job_item(node, now_ms)
         if state is NodeState.SKIPPED:
             data["pendingJobs"].append(item)
@@ -209,7 +211,7 @@ def progress(exec_id: str) -> Response:
             "succeedJobs": "succeedTasks",
             "failedJobs": "failedTasks",
             "runningJobs": "runningTasks",
-        }.get(LIST_OF_STATE.get(NodeState(node.state), ""))
+        }.get(LIST_OF_STATE.get(listed_state(node), ""))
         if name:
             counts[name] += 1
     info = [{"id": exec_id, **counts, "totalTasks": total}]

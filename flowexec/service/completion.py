@@ -209,7 +209,7 @@ def finalize(session: Session, execution: Execution) -> None:
         errors["err_desc"] = planner.failure_text(failed, execution.cancel_requested)[:256]
     repo.end_task(session, task, outcome, at, **errors)
     execution.finished_time = at
-    states = {n.node_key: NodeState(n.state) for n in nodes}
+    states = {n.node_key: planner.listed_state(NodeState(n.state), n.started_at is not None) for n in nodes}
     projections.record_end(
         session,
         execution.task_id,

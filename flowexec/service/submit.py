@@ -59,6 +59,9 @@ class ExecutionRequest:
     submit_user: str | None = None
     limits: planner.NodeLimits = planner.NodeLimits()
     max_parallel: int = 0
+    #: DSS's ``isReExecute``: with no failed execution of the version, every node runs (the
+    #: CLI's ``--rerun-failed`` says there is nothing to rerun instead).
+    rerun_all_if_none: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ def submit_execution(request: ExecutionRequest, settings: Settings) -> tuple[Sub
     def work(session: Session) -> tuple[Submitted, list[Action]]:
         at = now()
         version_row, flow = load_flow(session, request.flow_id, request.version)
-        args = StrategyArgs(request.strategy, _strategy_ids(session, request))
+        args = StrategyArgs(request.strategy, _strategy_ids(session, request, version_row.version))
         plans = planner.plan_nodes(flow, skipped_nodes(flow, args))
         task = _insert_task(session, request, version_row, at)
         skipped = sum(1 for p in plans if p.state is NodeState.SKIPPED)
@@ -104,15 +107,19 @@ def submit_execution(request: ExecutionRequest, settings: Settings) -> tuple[Sub
     return in_transaction(work, attempts=1)
 
 
-def _strategy_ids(session: Session, request: ExecutionRequest) -> frozenset[str]:
+def _strategy_ids(session: Session, request: ExecutionRequest, version: str) -> frozenset[str]:
     """The node ids a strategy works from; for a rerun, what succeeded or was skipped before."""
     if request.strategy is not ExecuteStrategy.RERUN_FAILED:
         return request.node_ids
     if request.rerun_of is not None:
         return _done_in(session, request.flow_id, request.rerun_of)
-    done = projections.rerun_done(session, request.flow_id)
+    done = projections.rerun_done(session, request.flow_id, version)
+    if done is None and request.rerun_all_if_none:
+        return frozenset()
     if done is None:
-        raise InvalidRequest(f"nothing to rerun: flow {request.flow_id} has no failed or cancelled execution")
+        raise InvalidRequest(
+            f"nothing to rerun: flow {request.flow_id} version {version} has no failed or cancelled execution"
+        )
     return done
 
 
