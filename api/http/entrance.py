@@ -13,7 +13,6 @@ from marshmallow import Schema
 from marshmallow import ValidationError
 
 from api.http import auth
-from api.http import flowlog
 from api.http import replies
 from api.http.envelope import reply
 from api.http.openapi import operation
@@ -24,6 +23,7 @@ from api.http.schemas import task_id_of
 from api.http.schemas import task_query_schema
 from api.http.serializers import job_item
 from api.http.serializers import listed_state
+from flowexec import flowlog
 from flowexec import service
 from flowexec.errors import NotFound
 from flowexec.service import reads
@@ -187,7 +187,7 @@ def flow_log(exec_id: str) -> Response:
     query, run = _entrance_run(exec_id, flow_log_query_schema)
     task, nodes = run.task, reads.nodes(run.task.id)
     log, next_line = flowlog.page(
-        flowlog.flow_lines(task, nodes), query["fromLine"], query["size"], query["distinctLevel"]
+        service.flow_log_lines(task, nodes), query["fromLine"], query["size"], query["distinctLevel"]
     )
     return reply({"log": log, "execID": exec_id, "fromLine": next_line})
 

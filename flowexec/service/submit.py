@@ -23,6 +23,7 @@ from flowexec.graph import Flow
 from flowexec.graph import NodeKind
 from flowexec.policy import FailurePolicy
 from flowexec.service import completion
+from flowexec.service import flowlogs
 from flowexec.service.common import now
 from flowexec.service.common import run_actions
 from flowexec.service.flows import load_flow
@@ -80,7 +81,7 @@ def submit_execution(request: ExecutionRequest, settings: Settings) -> tuple[Sub
         version_row, flow = load_flow(session, request.flow_id, request.version)
         args = StrategyArgs(request.strategy, _strategy_ids(session, request, version_row.version))
         plans = planner.plan_nodes(flow, skipped_nodes(flow, args))
-        task = _insert_task(session, request, version_row, at)
+        task = _insert_task(session, request, version_row, at, settings.flow_log_root)
         skipped = sum(1 for p in plans if p.state is NodeState.SKIPPED)
         execution = repo.insert_execution(
             session,
@@ -98,6 +99,7 @@ def submit_execution(request: ExecutionRequest, settings: Settings) -> tuple[Sub
             max_parallel=request.max_parallel,
         )
         repo.insert_nodes(session, _node_rows(task.id, flow, plans, request, at))
+        flowlogs.write_after_commit(session, task.id)  # the first lines: submitted, accepted
         roots = repo.nodes_in(session, task.id, [NodeState.QUEUED])
         actions: list[Action] = list(run_actions(roots))
         if not roots:
@@ -140,7 +142,7 @@ def _done_in(session: Session, flow_id: int, task_id: int) -> frozenset[str]:
 
 
 def _insert_task(
-    session: Session, request: ExecutionRequest, version_row: FlowVersion, at: datetime
+    session: Session, request: ExecutionRequest, version_row: FlowVersion, at: datetime, log_root: str
 ) -> WorkflowTask:
     params = dict(request.params)
     params["executeStrategy"] = request.strategy.value
@@ -172,7 +174,8 @@ def _insert_task(
     )
     task.exec_id = execid.short_exec_id(task.id, request.user)
     day = at.strftime("%Y-%m-%d")
-    task.log_path = f"file:///flowexec/log/{day}/{APPLICATION}/{request.user}/{task.id}.log"[:200]
+    # DSS's pattern: <log root>/log/<yyyy-MM-dd>/<creator>/<user>/<taskID>.log
+    task.log_path = f"file://{log_root}/log/{day}/{APPLICATION}/{request.user}/{task.id}.log"[:200]
     return task
 
 
