@@ -14,6 +14,13 @@ from enum import Enum
 from typing import Any
 
 from flowexec.errors import InvalidFlow
+from flowexec.nodecode import NO_SCRIPT_RESOURCE as NO_SCRIPT_RESOURCE
+from flowexec.nodecode import SCRIPT_EMPTY as SCRIPT_EMPTY
+from flowexec.nodecode import SCRIPT_ERROR_CODE as SCRIPT_ERROR_CODE
+from flowexec.nodecode import ScriptRef as ScriptRef
+from flowexec.nodecode import appconn_code
+from flowexec.nodecode import bml_script
+from flowexec.nodecode import node_code
 
 EMPTY_JOB_TYPE = "linkis.control.empty"
 SUBFLOW_JOB_TYPE = "workflow.subflow"
@@ -21,19 +28,6 @@ SUBFLOW_JOB_TYPE = "workflow.subflow"
 RUN_TYPE_ALIASES = {"sh": "shell"}
 #: Engines DSS renames before it submits (older flows name AppConn nodes ``linkis.appjoint.*``).
 ENGINE_ALIASES = {"appjoint": "appconn"}
-#: DSS's errors finding a node's script (raised at submit: they fail the node, not the parse).
-SCRIPT_EMPTY = "Script is empty"
-NO_SCRIPT_RESOURCE = "Failed to get script resource"
-SCRIPT_ERROR_CODE = 90102
-
-
-@dataclass(frozen=True)
-class ScriptRef:
-    """Where a node's script lives in BML: the ``resources`` entry ``jobContent.script`` names."""
-
-    file_name: str
-    resource_id: str
-    version: str | None
 
 
 class NodeKind(str, Enum):
@@ -113,20 +107,6 @@ def script_names(doc: Any) -> tuple[str, ...]:
             if not isinstance(content.get("code"), str):
                 names.append(content["script"])
     return tuple(dict.fromkeys(names))
-
-
-def bml_script(raw: Mapping[str, Any]) -> ScriptRef | None:
-    """DSS's lookup: the first ``resources`` entry whose ``fileName`` is ``jobContent.script``."""
-    content = raw.get("jobContent")
-    script = content.get("script") if isinstance(content, Mapping) else None
-    resources = raw.get("resources")
-    if not isinstance(script, str) or not isinstance(resources, list):
-        return None
-    for entry in resources:
-        if isinstance(entry, Mapping) and entry.get("fileName") == script and entry.get("resourceId"):
-            version = entry.get("version")
-            return ScriptRef(script, str(entry["resourceId"]), None if version is None else str(version))
-    return None
 
 
 #: Finds a child flow by its ``embeddedFlowId``: its document and scripts, or None if unknown.
@@ -255,7 +235,7 @@ def _parse_node(raw: Any, index: int, scripts: Mapping[str, str]) -> Node:
     # BML first (DSS reads only there); a local copy (inline code, a file registered with the
     # flow) is the fallback when BML has no such resource.
     bml = bml_script(raw)
-    code, script, error = _node_code(key, raw.get("jobContent"), scripts)
+    code, script, error = node_code(key, raw.get("jobContent"), scripts)
     if bml is not None:
         script, error = bml.file_name, None
     return Node(
@@ -278,29 +258,6 @@ def _split_job_type(key: str, job_type: str) -> tuple[str, str]:
         )
     run_type = ".".join(parts[2:])
     return ENGINE_ALIASES.get(parts[1], parts[1]), RUN_TYPE_ALIASES.get(run_type, run_type)
-
-
-def appconn_code(raw: Mapping[str, Any]) -> str:
-    """An AppConn node's code, as DSS builds it: ``jobContent`` as JSON (compact, keys in order)."""
-    return json.dumps(raw.get("jobContent"), separators=(",", ":"), ensure_ascii=False)
-
-
-def _node_code(
-    key: str, content: Any, scripts: Mapping[str, str]
-) -> tuple[str | None, str | None, str | None]:
-    """Code without BML: inline ``jobContent.code``, else a local copy of the named script;
-    else DSS's error for the node (``Script is empty`` / ``Failed to get script resource``)."""
-    if not isinstance(content, Mapping):
-        return None, None, SCRIPT_EMPTY
-    code = content.get("code")
-    if isinstance(code, str) and code.strip():
-        return code, None, None
-    script = content.get("script")
-    if isinstance(script, str) and script in scripts:
-        if not scripts[script].strip():
-            raise InvalidFlow(f"node {key!r}: script {script!r} is empty")
-        return scripts[script], script, None
-    return None, script if isinstance(script, str) else None, NO_SCRIPT_RESOURCE
 
 
 def _configuration(raw: Any) -> dict[str, dict[str, Any]]:

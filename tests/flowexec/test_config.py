@@ -139,6 +139,13 @@ def test_default_mutable_fields_are_not_shared():
         ),
         ("FLOWEXEC_VISIBILITY_TIMEOUT", "7200", "visibility_timeout", 7200),
         ("FLOWEXEC_METRICS_PORT", "9101", "metrics_port", 9101),
+        (
+            "FLOWEXEC_GATEWAY_SIMULATE",
+            "AppConn, spark.py,",
+            "gateway_simulate",
+            frozenset({"appconn", "spark.py"}),
+        ),
+        ("FLOWEXEC_LOG_ROOT", "/var/log/flowexec", "log_root", "/var/log/flowexec"),
     ],
 )
 def test_each_variable_is_parsed(name, raw, attr, expected):

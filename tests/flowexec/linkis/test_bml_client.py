@@ -67,7 +67,7 @@ def test_simulated_engines_succeed_without_running(tmp_path: Path) -> None:
             ref = linkis.submit(JobSpec(code, run_type="datachecker", engine_type="appconn-1", user="hadoop"))
             assert wait_terminal(linkis, ref).state == "Succeed"
             log = linkis.open_log(linkis.history(ref.task_id).log_path or "")
-            assert f"simulated appconn.datachecker\n" in log and code in log
+            assert "simulated appconn.datachecker\n" in log and code in log
             marker = tmp_path / "ran"
             py = JobSpec(f"open('{marker}', 'w')", run_type="py", engine_type="spark-3.2.1", user="hadoop")
             assert wait_terminal(linkis, linkis.submit(py)).state == "Succeed"
