@@ -7,6 +7,8 @@ are skipped with the command that starts the service.
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -163,3 +165,22 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 @pytest.fixture
 def examples() -> Path:
     return EXAMPLES
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path, **popen: Any) -> subprocess.Popen[str]:
+    """Start a process whose output goes to the file ``log``, never to a pipe: a pipe nobody
+    drains fills up and blocks the process (and the test waiting on it)."""
+    with log.open("w") as sink:
+        return subprocess.Popen(args, env=env, stdout=sink, stderr=subprocess.STDOUT, text=True, **popen)
+
+
+def first_line(log: Path, proc: subprocess.Popen[str], seconds: float = 60) -> str:
+    """The first complete line a process spawned with :func:`spawn` wrote."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        lines = log.read_text().splitlines(keepends=True)
+        if lines and lines[0].endswith("\n"):
+            return lines[0]
+        assert proc.poll() is None, log.read_text()
+        time.sleep(0.05)
+    raise AssertionError(f"no output in {seconds} s: {log.read_text()!r}")

@@ -57,9 +57,9 @@ def local_app() -> Flask:
 
 def task_id(text: str) -> int:
     """A taskID given as digits or as an execID."""
-    from api.http.schemas import task_id_of
+    from flowexec import execid
 
-    return int(text) if text.isdigit() else task_id_of(text)
+    return execid.parse_task_id(text)
 
 
 def print_json(value: Any) -> None:

@@ -20,6 +20,7 @@ from api.cli.common import UsageError
 from api.cli.common import non_negative
 from api.cli.live import watch
 from flowexec import graph
+from flowexec.config import Settings
 from flowexec.planner import NodeLimits
 from flowexec.skip import ExecuteStrategy
 from flowexec.skip import StrategyArgs
@@ -28,21 +29,30 @@ from flowexec.state import RunState
 
 
 def read_flow(path: str, scripts_dir: str | None = None) -> tuple[Any, dict[str, str]]:
-    """Read a flow file and local copies of the scripts it names (next to the flow file, or in
-    ``scripts_dir``); a node whose script is in BML reads it from there first."""
+    """Read a flow file and local copies of the scripts it names: paths relative to the flow's
+    folder (or ``scripts_dir``), never outside it, symlinks included. A node whose script is in
+    BML reads it from there first; these copies are the fallback."""
+    from flowexec.limits import MAX_JSON_DEPTH
+    from flowexec.limits import json_depth_exceeds
+
     file = Path(path)
     if not file.is_file():
         raise UsageError(f"{path}: no such flow file")
-    if scripts_dir is not None and not Path(scripts_dir).is_dir():
-        raise UsageError(f"--scripts {scripts_dir}: no such directory")
-    folder = Path(scripts_dir) if scripts_dir is not None else file.parent
     doc = graph.loads(file.read_text(encoding="utf-8"))
+    if json_depth_exceeds(doc):
+        raise UsageError(f"{path}: JSON nests deeper than {MAX_JSON_DEPTH} levels")
+    base = Path(scripts_dir or file.parent).resolve()
     scripts = {}
     for name in graph.script_names(doc):
-        script = folder / name
+        script = (base / name).resolve()
+        if not script.is_relative_to(base):
+            raise UsageError(
+                f"script {name!r} is outside {base} (scripts stay in the flow's folder or --scripts)"
+            )
         if script.is_file():
             scripts[name] = script.read_text(encoding="utf-8")
-    graph.parse_flow(doc, scripts)  # validate before anything starts or is written
+    # validate before anything starts or is written
+    graph.parse_flow(doc, scripts, limits=Settings.from_env(os.environ).flow_limits)
     return doc, scripts
 
 
@@ -104,7 +114,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     doc, scripts = read_flow(args.flow, args.scripts)
     strategy, node_ids, rerun_of = _strategy(args)
     if strategy is not ExecuteStrategy.RERUN_FAILED:  # check the node ids before anything is written
-        skipped_nodes(graph.parse_flow(doc, scripts), StrategyArgs(strategy, node_ids))
+        flow_limits = Settings.from_env(os.environ).flow_limits
+        skipped_nodes(graph.parse_flow(doc, scripts, limits=flow_limits), StrategyArgs(strategy, node_ids))
     variables = _variables(args.var or [])
     limits = NodeLimits(retries=args.retries, retry_delay=args.retry_delay, timeout=args.timeout)
     err = Console(stderr=True)
@@ -116,6 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             source_path=os.path.abspath(args.flow),
             name=Path(args.flow).stem,
             user=getpass.getuser(),
+            limits=settings.flow_limits,
         )
         submitted, actions = service.submit_execution(
             service.ExecutionRequest(
@@ -198,6 +210,7 @@ def _seconds_between(start: str | None, end: str | None) -> str:
 def add_parser(sub: Any) -> None:
     run = sub.add_parser("run", help="run a flow file to completion in this process (embedded)")
     run.add_argument("flow")
+    run.add_argument("--scripts", metavar="DIR", help="folder of the flow's scripts (default: the flow's)")
     run.add_argument("--json", action="store_true", help="print one JSON object as the only output")
     run.add_argument("--quiet", action="store_true", help="no live progress")
     run.add_argument("--selected", metavar="IDS", help="run only these node ids (comma-separated)")
@@ -212,9 +225,6 @@ def add_parser(sub: Any) -> None:
     run.add_argument("--to", dest="to_node", metavar="NODE", help="a node and all upstream")
     run.add_argument(
         "--failure-policy", default="fail_fast", choices=["fail_fast", "continue", "finish_running"]
-    )
-    run.add_argument(
-        "--scripts", metavar="DIR", help="local copies of the scripts (default: the flow's folder)"
     )
     run.add_argument(
         "--simulate",

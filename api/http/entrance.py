@@ -19,13 +19,15 @@ from api.http.openapi import operation
 from api.http.schemas import execute_schema
 from api.http.schemas import flow_log_query_schema
 from api.http.schemas import labels_query_schema
-from api.http.schemas import task_id_of
 from api.http.schemas import task_query_schema
 from api.http.serializers import job_item
 from api.http.serializers import listed_state
+from flowexec import execid
 from flowexec import flowlog
 from flowexec import service
 from flowexec.errors import NotFound
+from flowexec.limits import MAX_JSON_DEPTH
+from flowexec.limits import json_depth_exceeds
 from flowexec.service import reads
 from flowexec.skip import ExecuteStrategy
 from flowexec.state import RUN_TERMINAL
@@ -43,9 +45,14 @@ TAGS = ("DSS entrance",)
 
 def json_body() -> Any:
     """The request's JSON body; anything else is a validation error naming ``body``."""
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        raise ValidationError(f"request body nests deeper than {MAX_JSON_DEPTH} levels", "body") from None
     if body is None:
         raise ValidationError("request body must be a JSON object", "body")
+    if json_depth_exceeds(body):
+        raise ValidationError(f"request body nests deeper than {MAX_JSON_DEPTH} levels", "body")
     return body
 
 
@@ -112,7 +119,7 @@ def _entrance_run(exec_id: str, schema: Schema) -> tuple[dict[str, Any], reads.R
     """Who asks (401 first), then the query string, then the execution they may see."""
     user = auth.current_user()
     query = schema.load(request.args)
-    tid = task_id_of(exec_id)
+    tid = execid.task_id_of(exec_id)
     if query.get("taskID") is not None and query["taskID"] != tid:
         raise NotFound(f"execution {exec_id!r} has no task {query['taskID']}")
     return query, owned_run(user, tid)
@@ -133,8 +140,9 @@ def status(exec_id: str) -> Response:
     query=task_query_schema,
 )
 def kill(exec_id: str) -> Response:
+    """GET, as DSS's web calls it; the native ``/api/v1`` kill takes POST only."""
     task = _entrance_run(exec_id, task_query_schema)[1].task
-    dispatch.send(service.cancel_execution(task.id))
+    dispatch.send(service.cancel_execution(task.id, by=auth.current_user()))
     return reply({"execID": exec_id}, "Successfully killed the job(成功kill了job)")
 
 

@@ -109,22 +109,7 @@ CHILDREN = (
     .with_for_update()
 )
 _RELEASED = [s.value for s in check_moves([NodeState.PENDING], NodeState.QUEUED)]
-QUEUE_READY = (
-    update(NODES)
-    .where(NODES.c.id.in_(bindparam("ids", expanding=True)), NODES.c.state.in_(_RELEASED))
-    .values(
-        state=NodeState.QUEUED.value,
-        version=NODES.c.version + 1,
-        queued_at=bindparam("at"),
-        updated_at=bindparam("at"),
-        pending_parents=NODES.c.pending_parents - 1,
-    )
-)
-DECREMENT = (
-    update(NODES)
-    .where(NODES.c.id.in_(bindparam("ids", expanding=True)))
-    .values(pending_parents=NODES.c.pending_parents - 1)
-)
+#: Children whose last parent ended: Pending -> Queued.
 QUEUE = (
     update(NODES)
     .where(NODES.c.id.in_(bindparam("ids", expanding=True)), NODES.c.state.in_(_RELEASED))
@@ -134,6 +119,13 @@ QUEUE = (
         queued_at=bindparam("at"),
         updated_at=bindparam("at"),
     )
+)
+#: Chains and a join's last parent: queue and count the parent in one statement.
+QUEUE_READY = QUEUE.values(pending_parents=NODES.c.pending_parents - 1)
+DECREMENT = (
+    update(NODES)
+    .where(NODES.c.id.in_(bindparam("ids", expanding=True)))
+    .values(pending_parents=NODES.c.pending_parents - 1)
 )
 
 #: The task row's progress at a batch of transitions; Running once a node is submitted.
