@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowexec import variables as vars_
+from flowexec.errors import InvalidRequest
 from flowexec.errors import LinkisError
 from flowexec.errors import LinkisUnavailable
 from flowexec.graph import SCRIPT_ERROR_CODE
@@ -43,6 +44,8 @@ class ScriptSource:
     fallback: str | None = None
     error: str | None = None
     configured: tuple[str, ...] = ()
+    #: The node's variables (flow, node, request), over the script's ``@set`` ones.
+    variables: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def from_bml(self) -> bool:
@@ -59,6 +62,7 @@ def source_of(spec_text: str | None) -> ScriptSource:
         fallback=spec.get("code"),
         error=spec.get("scriptError"),
         configured=tuple(spec.get("configured") or ()),
+        variables={str(k): str(v) for k, v in (spec.get("variables") or {}).items()},
     )
 
 
@@ -67,7 +71,7 @@ def error_text(exc: LinkisError) -> str:
     return f"{exc.message} (errCode {exc.err_code})" if exc.err_code else exc.message
 
 
-def resolve(spec: JobSpec, source: ScriptSource, linkis: Linkis) -> JobSpec:
+def resolve(spec: JobSpec, source: ScriptSource, linkis: Linkis, max_chars: int | None = None) -> JobSpec:
     """Return the job to submit with the node's script in it; ``ScriptError``/``LinkisError``
     when DSS would fail the node; ``LinkisUnavailable`` (transient) is the caller's to retry."""
     if source.error is not None:
@@ -86,21 +90,24 @@ def resolve(spec: JobSpec, source: ScriptSource, linkis: Linkis) -> JobSpec:
             raise
         log.info("BML has no resource %s %s: the flow's local copy runs", source.resource_id, source.version)
         return spec
-    return with_script(spec, script, source.configured)
+    try:
+        return with_script(spec, script, source, max_chars)
+    except InvalidRequest as exc:
+        raise ScriptError(exc.message) from None
 
 
-def with_script(spec: JobSpec, script: Script, configured: tuple[str, ...]) -> JobSpec:
-    """Merge a script into the job: its variables under the node's, its configuration groups
-    where the node sets none."""
-    variables = {**script.variables, **spec.variables}
+def with_script(spec: JobSpec, script: Script, source: ScriptSource, max_chars: int | None = None) -> JobSpec:
+    """Merge a script into the job: its variables under the node's (substituted here, once, as
+    for inline code), its configuration groups where the node sets none."""
+    variables = {**script.variables, **source.variables}
+    configured = source.configured
     groups: dict[str, dict[str, Any]] = {}
     for group in GROUPS:
         base = {} if group in configured else dict(script.configuration.get(group) or {})
         groups[group] = {**base, **getattr(spec, group)}
     return dataclasses.replace(
         spec,
-        code=vars_.render(script.content, variables),
-        variables=variables,
+        code=vars_.render(script.content, variables, max_chars),
         startup=groups["startup"],
         runtime=groups["runtime"],
         special=groups["special"],

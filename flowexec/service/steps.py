@@ -174,7 +174,7 @@ def submit_node(claimed: Claimed, linkis_for: LinkisFor, settings: Settings) -> 
     linkis = linkis_for(claimed.spec.user)
     try:
         # The script is read from BML here, between transactions, as DSS reads it before submitting.
-        ref = linkis.submit(scripts.resolve(claimed.spec, claimed.source, linkis))
+        ref = linkis.submit(scripts.resolve(claimed.spec, claimed.source, linkis, settings.max_code_chars))
     except LinkisError as exc:
         if isinstance(exc, LinkisUnavailable):
             raise
