@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from flowexec.errors import FlowexecError
+from flowexec.execid import Route
 
 
 class ConfigError(FlowexecError):
@@ -63,6 +65,26 @@ class Settings:
     engine_caps: Mapping[str, int] = field(default_factory=dict)
     routes: Mapping[str, str] = field(default_factory=dict)
     metrics_port: int | None = None
+    eureka_url: str | None = None
+    eureka_app: str = "dss-flow-entrance-server-dev"
+    eureka_host: str | None = None
+    eureka_port: int | None = None
+    trust_linkis_ticket: bool = False
+    linkis_crypt_key: str = "bdp-for-server"
+    dss_url: str | None = None
+    dss_shared_tables: bool = False
+
+    @property
+    def route(self) -> Route | None:
+        """The Eureka app and ``host:port`` execIDs name, once this instance registers."""
+        if not self.eureka_url or not self.eureka_host or not self.eureka_port:
+            return None
+        return Route(self.eureka_app, f"{self.eureka_host}:{self.eureka_port}")
+
+    @property
+    def dss_mode(self) -> bool:
+        """Dropped into a DSS: registered in its Eureka or reading flows from its workflow API."""
+        return bool(self.eureka_url or self.dss_url)
 
     @property
     def embedded(self) -> bool:
@@ -118,6 +140,13 @@ def _flag(raw: str) -> bool:
     return value in ("true", "1", "yes")
 
 
+def _app_name(raw: str) -> str:
+    value = raw.strip().lower()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", value):
+        raise ValueError(f"must be letters, digits and dashes (a Eureka app name), got {raw}")
+    return value
+
+
 def _positive_int(raw: str) -> int:
     value = int(raw)
     if value <= 0:
@@ -153,6 +182,14 @@ _VARIABLES: dict[str, tuple[str, Any]] = {
     ),
     "FLOWEXEC_ROUTES": ("routes", lambda raw: _pairs(raw, "=")),
     "FLOWEXEC_METRICS_PORT": ("metrics_port", _positive_int),
+    "FLOWEXEC_EUREKA_URL": ("eureka_url", str),
+    "FLOWEXEC_EUREKA_APP": ("eureka_app", _app_name),
+    "FLOWEXEC_EUREKA_HOST": ("eureka_host", str),
+    "FLOWEXEC_EUREKA_PORT": ("eureka_port", _positive_int),
+    "FLOWEXEC_TRUST_LINKIS_TICKET": ("trust_linkis_ticket", lambda raw: _flag(raw)),
+    "FLOWEXEC_LINKIS_CRYPT_KEY": ("linkis_crypt_key", str),
+    "FLOWEXEC_DSS_URL": ("dss_url", lambda raw: raw.rstrip("/")),
+    "FLOWEXEC_DSS_SHARED_TABLES": ("dss_shared_tables", lambda raw: _flag(raw)),
 }
 
 #: The documented variables, for the README check.

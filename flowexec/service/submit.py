@@ -76,7 +76,7 @@ def submit_execution(request: ExecutionRequest, settings: Settings) -> tuple[Sub
         version_row, flow = load_flow(session, request.flow_id, request.version)
         args = StrategyArgs(request.strategy, _strategy_ids(session, request))
         plans = planner.plan_nodes(flow, skipped_nodes(flow, args))
-        task = _insert_task(session, request, version_row, at)
+        task = _insert_task(session, request, version_row, at, settings)
         skipped = sum(1 for p in plans if p.state is NodeState.SKIPPED)
         execution = repo.insert_execution(
             session,
@@ -98,7 +98,8 @@ def submit_execution(request: ExecutionRequest, settings: Settings) -> tuple[Sub
         actions: list[Action] = list(run_actions(roots))
         if not roots:
             completion.finalize(session, execution)
-        return Submitted(task.id, execid.build(task.id, request.user), RunState(task.status)), actions
+        exec_id = execid.build(task.id, request.user, route=settings.route)
+        return Submitted(task.id, exec_id, RunState(task.status)), actions
 
     return in_transaction(work, attempts=1)
 
@@ -132,7 +133,7 @@ def _done_in(session: Session, flow_id: int, task_id: int) -> frozenset[str]:
 
 
 def _insert_task(
-    session: Session, request: ExecutionRequest, version_row: FlowVersion, at: datetime
+    session: Session, request: ExecutionRequest, version_row: FlowVersion, at: datetime, settings: Settings
 ) -> WorkflowTask:
     params = dict(request.params)
     params["executeStrategy"] = request.strategy.value
@@ -148,12 +149,14 @@ def _insert_task(
     }
     task = repo.insert_task(
         session,
-        instance=execid.instance_name(),
+        instance=(settings.route.instance if settings.route else execid.instance_name())[:50],
         um_user=request.user,
         submit_user=request.submit_user or request.user,
         execution_code=json.dumps({"flowId": request.flow_id, "version": version_row.version}),
         progress=0.0,
-        status=RunState.INITED.value,
+        # Beside dss-server >= 1.1.2 its sweeper fails every Inited/Running row it does not own:
+        # the row waits at Scheduled (which it ignores) until the terminal status is written.
+        status=(RunState.SCHEDULED if settings.dss_shared_tables else RunState.INITED).value,
         created_time=at,
         updated_time=at,
         execute_application_name=APPLICATION,
