@@ -45,8 +45,12 @@ class WorkspaceMissing(FlowexecError):
     code = 50010
 
 
-def workspace(request: Request) -> dict[str, Any]:
-    """``params.workspace`` as DSS builds it; the login cookies are left out (they are secrets)."""
+def workspace(request: Request, settings: Settings) -> dict[str, Any]:
+    """``params.workspace`` as DSS builds it; the login cookies are left out (they are secrets).
+
+    ``dssUrl`` is the gateway's ``GATEWAY_URL`` header; WSGI servers drop header names with an
+    underscore (werkzeug always, gunicorn by default), so ``FLOWEXEC_DSS_URL`` stands in for it.
+    """
     cookies = request.cookies
     workspace_id, name = cookies.get("workspaceId", "").strip(), cookies.get("workspaceName", "").strip()
     if not workspace_id or not name:
@@ -55,7 +59,7 @@ def workspace(request: Request) -> dict[str, Any]:
         "workspaceId": int(workspace_id) if workspace_id.isdigit() else workspace_id,
         "workspaceName": name,
         "cookies": {k: v for k, v in cookies.items() if k not in _SECRET_COOKIES},
-        "dssUrl": request.headers.get("GATEWAY_URL") or "",
+        "dssUrl": request.headers.get("GATEWAY_URL") or settings.dss_url or "",
     }
 
 

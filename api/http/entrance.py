@@ -75,7 +75,7 @@ def execute() -> Response:
     code = body["executionCode"]
     settings = runtime().settings
     if settings.dss_mode:  # dropped into a DSS: its workspace cookies, its flows (README "Drop into DSS")
-        params["workspace"] = dss.workspace(request)
+        params["workspace"] = dss.workspace(request, settings)
         route = str(body["labels"].get("route") or "dev")
         dss.ensure_flow(settings, code["flowId"], code["version"], request.cookies, route, user)
     submitted, actions = service.submit_execution(
