@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -15,6 +16,7 @@ from typing import Any
 
 from flowexec.errors import FlowexecError
 from flowexec.execid import Route
+from flowexec.limits import Limits
 
 
 class ConfigError(FlowexecError):
@@ -37,6 +39,37 @@ def _names(text: str) -> frozenset[str]:
     return frozenset(filter(None, (p.strip() for p in text.split(","))))
 
 
+def _networks(text: str) -> frozenset[str]:
+    """Proxy addresses or networks (``10.0.0.5``, ``10.0.0.0/24``, ``::1``)."""
+    names = _names(text)
+    for name in names:
+        ipaddress.ip_network(name, strict=False)  # ValueError names the bad entry
+    return names
+
+
+def _token_map(text: str) -> dict[str, frozenset[str]]:
+    """``token=user1|user2,...`` (Linkis's form); ``*`` lets the token act as any user."""
+    out: dict[str, frozenset[str]] = {}
+    for token, users in _pairs(text, "=").items():
+        names = frozenset(filter(None, (u.strip() for u in users.split("|"))))
+        if not names:
+            raise ConfigError("a token needs at least one user (or *)")
+        out[token] = names
+    return out
+
+
+def _secret_pairs(sep: str) -> Any:
+    """Like ``_pairs``, but an error never repeats the secret text."""
+
+    def parse(text: str) -> dict[str, str]:
+        try:
+            return _pairs(text, sep)
+        except ConfigError:
+            raise ConfigError(f"expected comma-separated key{sep}value pairs (value not shown)") from None
+
+    return parse
+
+
 @dataclass(frozen=True)
 class Settings:
     """flowexec's configuration; ``None`` URLs mean the embedded default."""
@@ -56,8 +89,13 @@ class Settings:
     queued_grace: float = 30.0
     submit_grace: float = 120.0
     token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    #: True when ``token`` was made up at start (no ``FLOWEXEC_TOKEN``): print it, and with
+    #: ``FLOWEXEC_TOKENS`` set, accept only those.
+    token_generated: bool = True
+    tokens: Mapping[str, frozenset[str]] = field(default_factory=dict)
     admins: frozenset[str] = frozenset()
     proxy_user_header: str | None = None
+    trusted_proxies: frozenset[str] = frozenset()
     max_body: int = 1_048_576
     gateway_users: Mapping[str, str] = field(default_factory=lambda: {"hadoop": "hadoop"})
     gateway_tokens: Mapping[str, str] = field(default_factory=lambda: {"LINKIS-AUTH": "*"})
@@ -86,6 +124,16 @@ class Settings:
         """Dropped into a DSS: registered in its Eureka or reading flows from its workflow API."""
         return bool(self.eureka_url or self.dss_url)
 
+    metrics_host: str = "127.0.0.1"
+    max_nodes: int = 5_000
+    max_subflow_depth: int = 8
+    max_code_chars: int = 4_194_304
+    max_page_size: int = 5_000
+
+    @property
+    def flow_limits(self) -> Limits:
+        return Limits(max_nodes=self.max_nodes, max_depth=self.max_subflow_depth)
+
     @property
     def embedded(self) -> bool:
         """True when the broker is the in-process memory transport."""
@@ -103,6 +151,8 @@ class Settings:
         unknown = sorted(set(overrides) - known)
         if unknown:
             raise ConfigError(f"unknown settings: {', '.join(unknown)}")
+        if "token" in overrides:
+            overrides = {"token_generated": False, **overrides}
         return replace(self, **overrides)
 
     @classmethod
@@ -120,6 +170,8 @@ class Settings:
                 problems.append(f"{name}: {exc}")
         if problems:
             raise ConfigError("invalid configuration: " + "; ".join(problems))
+        if "token" in values:
+            values["token_generated"] = False
         settings = cls(**values)
         if settings.poll_min <= 0 or settings.poll_max < settings.poll_min:
             raise ConfigError("invalid configuration: need 0 < FLOWEXEC_POLL_MIN <= FLOWEXEC_POLL_MAX")
@@ -154,6 +206,13 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _token_map_masked(raw: str) -> dict[str, frozenset[str]]:
+    try:
+        return _token_map(raw)
+    except ConfigError:
+        raise ConfigError("expected token=user1|user2,... (value not shown)") from None
+
+
 _VARIABLES: dict[str, tuple[str, Any]] = {
     "FLOWEXEC_HOME": ("home", str),
     "FLOWEXEC_DATABASE_URL": ("database_url", str),
@@ -170,11 +229,13 @@ _VARIABLES: dict[str, tuple[str, Any]] = {
     "FLOWEXEC_QUEUED_GRACE": ("queued_grace", _positive),
     "FLOWEXEC_SUBMIT_GRACE": ("submit_grace", _positive),
     "FLOWEXEC_TOKEN": ("token", str),
+    "FLOWEXEC_TOKENS": ("tokens", lambda raw: _token_map_masked(raw)),
     "FLOWEXEC_ADMINS": ("admins", _names),
     "FLOWEXEC_PROXY_USER_HEADER": ("proxy_user_header", str),
+    "FLOWEXEC_TRUSTED_PROXIES": ("trusted_proxies", _networks),
     "FLOWEXEC_MAX_BODY": ("max_body", _positive_int),
-    "FLOWEXEC_GATEWAY_USERS": ("gateway_users", lambda raw: _pairs(raw, ":")),
-    "FLOWEXEC_GATEWAY_TOKENS": ("gateway_tokens", lambda raw: _pairs(raw, "=")),
+    "FLOWEXEC_GATEWAY_USERS": ("gateway_users", _secret_pairs(":")),
+    "FLOWEXEC_GATEWAY_TOKENS": ("gateway_tokens", _secret_pairs("=")),
     "FLOWEXEC_VISIBILITY_TIMEOUT": ("visibility_timeout", _positive_int),
     "FLOWEXEC_ENGINE_CAPS": (
         "engine_caps",
@@ -190,6 +251,11 @@ _VARIABLES: dict[str, tuple[str, Any]] = {
     "FLOWEXEC_LINKIS_CRYPT_KEY": ("linkis_crypt_key", str),
     "FLOWEXEC_DSS_URL": ("dss_url", lambda raw: raw.rstrip("/")),
     "FLOWEXEC_DSS_SHARED_TABLES": ("dss_shared_tables", lambda raw: _flag(raw)),
+    "FLOWEXEC_METRICS_HOST": ("metrics_host", str),
+    "FLOWEXEC_MAX_NODES": ("max_nodes", _positive_int),
+    "FLOWEXEC_MAX_SUBFLOW_DEPTH": ("max_subflow_depth", _positive_int),
+    "FLOWEXEC_MAX_CODE_CHARS": ("max_code_chars", _positive_int),
+    "FLOWEXEC_MAX_PAGE_SIZE": ("max_page_size", _positive_int),
 }
 
 #: The documented variables, for the README check.

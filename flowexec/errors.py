@@ -67,3 +67,9 @@ class LinkisJobNotFound(LinkisError):
     """Linkis knows no such job (neither in entrance memory nor in job history)."""
 
     code = 20404
+
+
+class NotAllowed(FlowexecError):
+    """The caller may not do this to someone else's flow (HTTP 403)."""
+
+    code = 10403

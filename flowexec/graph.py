@@ -14,6 +14,11 @@ from enum import Enum
 from typing import Any
 
 from flowexec.errors import InvalidFlow
+from flowexec.limits import Budget
+from flowexec.limits import Limits
+from flowexec.names import MAX_ID
+from flowexec.names import check_label
+from flowexec.names import check_node_id
 
 #: Linkis engines a ``linkis.<engine>.<runType>`` node may name.
 KNOWN_ENGINES = frozenset(
@@ -99,6 +104,8 @@ def loads(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidFlow(f"flow is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidFlow("flow JSON nests too deeply") from None
 
 
 def script_names(doc: Any) -> tuple[str, ...]:
@@ -116,11 +123,15 @@ def script_names(doc: Any) -> tuple[str, ...]:
 
 #: Finds a child flow by its ``embeddedFlowId``: its document and scripts, or None if unknown.
 Resolver = Callable[[str], "tuple[Any, Mapping[str, str]] | None"]
-MAX_SUBFLOW_DEPTH = 8
 
 
 def parse_flow(
-    doc: Any, scripts: Mapping[str, str] | None = None, resolve: Resolver | None = None, _depth: int = 0
+    doc: Any,
+    scripts: Mapping[str, str] | None = None,
+    resolve: Resolver | None = None,
+    limits: Limits | None = None,
+    _depth: int = 0,
+    _budget: Budget | None = None,
 ) -> Flow:
     """Validate a DSS flow document and return its DAG, nodes in topological order.
 
@@ -129,13 +140,18 @@ def parse_flow(
     under keys ``<subflow>/<child>``, and the child's last nodes lead to the subflow's children.
     An unknown child flow leaves a ``SUBFLOW`` node, which is skipped, as in DSS.
     """
-    if _depth > MAX_SUBFLOW_DEPTH:
-        raise InvalidFlow(f"subflows nested deeper than {MAX_SUBFLOW_DEPTH} (does a flow contain itself?)")
+    budget = _budget or Budget(limits or Limits())
+    if _depth > budget.limits.max_depth:
+        raise InvalidFlow(
+            f"subflows nested deeper than {budget.limits.max_depth} (FLOWEXEC_MAX_SUBFLOW_DEPTH; "
+            "does a flow contain itself?)"
+        )
     if not isinstance(doc, Mapping):
         raise InvalidFlow("flow must be a JSON object with 'nodes' and 'edges'")
     raw_nodes = doc.get("nodes")
     if not isinstance(raw_nodes, list) or not raw_nodes:
         raise InvalidFlow("flow has no nodes: 'nodes' must be a non-empty list")
+    budget.take(len(raw_nodes))
     nodes = [_parse_node(raw, i, scripts or {}) for i, raw in enumerate(raw_nodes)]
     by_key: dict[str, Node] = {}
     for node in nodes:
@@ -144,7 +160,7 @@ def parse_flow(
         by_key[node.key] = node
     parents = _parse_edges(doc.get("edges", []), by_key)
     for subflow in [n for n in nodes if n.kind is NodeKind.SUBFLOW]:
-        child = _child_flow(doc, raw_nodes, subflow, scripts or {}, resolve, _depth)
+        child = _child_flow(doc, raw_nodes, subflow, scripts or {}, resolve, _depth, budget)
         if child is not None:
             _flatten(subflow, child, by_key, parents)
     order = topological_order(list(by_key), parents)
@@ -167,6 +183,7 @@ def _child_flow(
     scripts: Mapping[str, str],
     resolve: Resolver | None,
     depth: int,
+    budget: Budget,
 ) -> Flow | None:
     raw = next(
         r for r in raw_nodes if isinstance(r, Mapping) and (r.get("id") or r.get("key")) == subflow.key
@@ -177,9 +194,9 @@ def _child_flow(
         embedded = (doc.get("subflows") or {}).get(subflow.embedded_flow_id)
     try:
         if embedded is not None:
-            return parse_flow(embedded, scripts, resolve, depth + 1)
+            return parse_flow(embedded, scripts, resolve, None, depth + 1, budget)
         found = resolve(subflow.embedded_flow_id) if resolve and subflow.embedded_flow_id else None
-        return parse_flow(found[0], found[1], resolve, depth + 1) if found else None
+        return parse_flow(found[0], found[1], resolve, None, depth + 1, budget) if found else None
     except InvalidFlow as exc:
         raise InvalidFlow(f"subflow {subflow.key!r}: {exc.message}") from None
 
@@ -194,9 +211,9 @@ def _flatten(subflow: Node, child: Flow, by_key: dict[str, Node], parents: dict[
         name = prefix + key
         if name in by_key:
             raise InvalidFlow(f"duplicate node id {name!r}")
-        by_key[name] = replace(
-            node, key=name, title=f"{subflow.title}/{node.title}", disabled=node.disabled or subflow.disabled
-        )
+        check_label("subflow node id", name)
+        title = f"{subflow.title}/{node.title}"[:MAX_ID]
+        by_key[name] = replace(node, key=name, title=title, disabled=node.disabled or subflow.disabled)
         inner = [prefix + p for p in child.parents[key]]
         parents[name] = inner or [subflow.key]
     for key, ps in parents.items():
@@ -210,10 +227,13 @@ def _parse_node(raw: Any, index: int, scripts: Mapping[str, str]) -> Node:
     key = raw.get("id") or raw.get("key")
     if not isinstance(key, str) or not key.strip():
         raise InvalidFlow(f"node #{index} has no 'id'")
-    title = raw.get("title") if isinstance(raw.get("title"), str) else key
+    check_node_id(key)
+    title: str = raw["title"] if isinstance(raw.get("title"), str) else key
+    check_label(f"node {key!r} title", title)
     job_type = raw.get("jobType")
     if not isinstance(job_type, str) or not job_type:
         raise InvalidFlow(f"node {key!r} has no jobType")
+    check_label(f"node {key!r} jobType", job_type)
     params = _mapping(raw.get("params"))
     configuration = _configuration(params.get("configuration"))
     variables = _mapping(params.get("variable"))

@@ -12,6 +12,8 @@ from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
+from flowexec.errors import InvalidRequest
+
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 
 
@@ -41,6 +43,25 @@ def _parse_day(text: str | None) -> date | None:
         return None
 
 
-def render(code: str, variables: Mapping[str, str]) -> str:
-    """Substitute ``${name}`` once; unknown names are left for Linkis to resolve."""
-    return _VARIABLE.sub(lambda m: variables.get(m.group(1), m.group(0)), code)
+def render(code: str, variables: Mapping[str, str], max_chars: int | None = None) -> str:
+    """Substitute ``${name}`` once (values are not scanned again); unknown names are left as they are.
+
+    With ``max_chars``, a result longer than that many characters is refused as soon as the
+    substitution grows past it (``InvalidRequest`` naming ``FLOWEXEC_MAX_CODE_CHARS``).
+    """
+    size = len(code)
+
+    def value(match: re.Match[str]) -> str:
+        nonlocal size
+        text = variables.get(match.group(1), match.group(0))
+        size += len(text) - len(match.group(0))
+        if max_chars is not None and size > max_chars:
+            raise InvalidRequest(
+                f"code is longer than {max_chars} characters after variable substitution "
+                "(FLOWEXEC_MAX_CODE_CHARS)"
+            )
+        return text
+
+    if max_chars is not None and size > max_chars:
+        raise InvalidRequest(f"code is longer than {max_chars} characters (FLOWEXEC_MAX_CODE_CHARS)")
+    return _VARIABLE.sub(value, code)

@@ -17,6 +17,7 @@ from gateway.context import EXTENSION
 from gateway.context import current
 from gateway.envelope import http_error_reply
 from gateway.envelope import refusal_reply
+from gateway.envelope import too_deep_reply
 from gateway.envelope import unauthenticated_reply
 from gateway.envelope import unexpected_reply
 from gateway.faults import drop_response
@@ -65,6 +66,7 @@ def create_gateway(
     max_queued_per_group: int = 1000,
     memory_retention: float = 600.0,
     kill_grace: float = 1.0,
+    max_body: int = 16 * 1024 * 1024,
 ) -> Flask:
     """Build the gateway app; its state (jobs, history) lives in ``app.extensions``."""
     gw = Gateway(
@@ -73,11 +75,13 @@ def create_gateway(
         sqlite_path=sqlite_path, memory_retention=memory_retention, kill_grace=kill_grace,
     )  # fmt: skip
     app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = max_body  # larger bodies answer 413
     app.extensions[EXTENSION] = gw
     app.before_request(before_request)
     app.after_request(after_request)
     app.register_error_handler(Refusal, refusal_reply)
     app.register_error_handler(HTTPException, http_error_reply)
+    app.register_error_handler(RecursionError, too_deep_reply)
     app.register_error_handler(Exception, unexpected_reply)
     for rule, methods, view in ROUTES:
         app.add_url_rule(PREFIX + rule, view_func=view, methods=list(methods))

@@ -10,6 +10,7 @@ from types import MappingProxyType
 
 from werkzeug.datastructures import Headers
 
+from flowexec.names import valid_user
 from gateway.protocol import Refusal
 
 SESSION_COOKIE = "linkis_user_session_ticket_id_v1"
@@ -49,6 +50,8 @@ class Sessions:
         if not (code and user):
             code, user = cookies.get("Token-Code"), cookies.get("Token-User")
         if code and user:
+            if not valid_user(user):  # it names folders: no '/', no '..', at most 50 characters
+                return None, False
             allowed = self.tokens.get(code)
             ok = allowed is not None and (allowed == "*" or user in allowed.split("|"))
             return (user, "ADMIN-" in code) if ok else (None, False)
@@ -67,7 +70,7 @@ class Sessions:
             return session[0]
 
     def login(self, user: str, password: str) -> str:
-        if not user or self.users.get(user) != password:
+        if not user or not valid_user(user) or self.users.get(user) != password:
             raise Refusal("login failed: wrong user name or password(用户名或密码错误)")
         ticket = secrets.token_urlsafe(24)
         with self._lock:

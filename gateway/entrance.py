@@ -151,7 +151,7 @@ class Entrance:
             job = self.find(exec_id, task_id)
             if job is None:
                 return self._force_kill(task_id, user)
-            if job.user.lower() != user.lower():
+            if job.user != user:
                 raise Refusal(f"{user} has no permission to kill job {exec_id}")
             if job.terminal:
                 raise Refusal(f"job {exec_id} already finished with status {job.state}")
@@ -170,7 +170,7 @@ class Entrance:
         if task_id is None:
             raise Refusal("job is not in memory and no taskID was given to force kill it")
         row = self.history.get(task_id)
-        if row is None or str(row["execute_user"]).lower() != user.lower():
+        if row is None or str(row["execute_user"]) != user:
             raise Refusal(f"task {task_id} not found")
         live = self.table.live.get(task_id)
         if live is not None and not live.terminal:
@@ -195,7 +195,7 @@ class Entrance:
         job = self.find(exec_id, task_id)
         if job is None:
             raise Refusal(missing.format(exec_id=exec_id))
-        if job.user.lower() != user.lower():
+        if job.user != user:
             raise Refusal(f"{user} has no permission to read job {exec_id}")
         return job
 
@@ -209,10 +209,7 @@ class Entrance:
 
     def task(self, task_id: int, user: str) -> dict[str, Any]:
         row = self.history.get(task_id)
-        if row is None or user.lower() not in (
-            str(row["um_user"]).lower(),
-            str(row["execute_user"]).lower(),
-        ):
+        if row is None or user not in (str(row["um_user"]), str(row["execute_user"])):
             raise Refusal(f"task {task_id} not found or not yours")
         return row
 

@@ -52,9 +52,14 @@ def http_error_reply(exc: HTTPException) -> Response:
 
 
 def unexpected_reply(exc: Exception) -> Response:
+    """The details go to the log; the client gets generic text (no paths, no exception text)."""
     logger.exception("gateway error path=%s", request.path)
-    return reply(1, f"{type(exc).__name__}: {exc}", {})
+    return reply(1, "internal error; see the gateway log", {})
 
 
 def unauthenticated_reply() -> Response:
     return reply(-1, "You are not logged in, please login first(您尚未登录，请先登录!)", {})
+
+
+def too_deep_reply(exc: RecursionError) -> Response:
+    return reply(1, "request body nests too deeply", {}, 400)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import subprocess
@@ -10,6 +9,7 @@ import time
 
 from gateway.engines import command
 from gateway.engines import engine_kind
+from gateway.files import write_result
 from gateway.jobs import Job
 from gateway.jobs import JobTable
 from gateway.jobs import signal_group
@@ -150,13 +150,10 @@ def _write_text_result(job: Job) -> None:
     """Store shell/python stdout as the TEXT result set ``_0.dolphin``."""
     if engine_kind(job.engine, job.run_type) not in ("shell", "python"):
         return
-    stdout = (job.workdir / "stdout.txt").read_text(encoding="utf-8", errors="replace")
-    if not stdout:
+    stdout = job.workdir / "stdout.txt"
+    if stdout.stat().st_size == 0:
         return
     job.result_dir.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "type": "1",
-        "metadata": "NULL",
-        "rows": [[line] for line in stdout.splitlines()],
-    }
-    (job.result_dir / "_0.dolphin").write_text(json.dumps(payload), encoding="utf-8")
+    with open(stdout, encoding="utf-8", errors="replace", newline=None) as lines:
+        rows = ([line.rstrip("\n")] for line in lines)
+        write_result(job.result_dir / "_0.dolphin", "1", "NULL", rows)

@@ -10,9 +10,12 @@ from datetime import timedelta
 from typing import Any
 
 from flowexec.linkis.port import DEFAULT_ENGINE_VERSIONS
+from flowexec.names import valid_user
 from gateway.protocol import Refusal
 
 VARIABLE = re.compile(r"\$\{\s*([A-Za-z_][\w.]*)\s*\}")
+#: A creator names a folder (``log/<day>/<creator>/<user>``): letters, digits, ``_`` only.
+CREATOR = re.compile(r"^[A-Za-z0-9_]{1,50}$")
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,16 @@ def parse_submit(body: Any) -> SubmitRequest:
         code=code, run_type=run_type, labels=labels,
         variables=_dict(params.get("variable")), runtime=_dict(configuration.get("runtime")),
         params=params, source=_dict(body.get("source")),
-        execute_user=body.get("executeUser") if isinstance(body.get("executeUser"), str) else None,
+        execute_user=_execute_user(body.get("executeUser")),
     )  # fmt: skip
+
+
+def _execute_user(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not valid_user(value):
+        raise Refusal("executeUser is not a valid user name", 20009)
+    return value
 
 
 def parse_execute(body: Any, user: str) -> SubmitRequest:
@@ -91,7 +102,7 @@ def check_user_creator(labels: Mapping[str, str], user: str) -> str:
     """Return the creator of ``userCreator``; its user must be the execute user (50080)."""
     user_creator = labels.get("userCreator") or f"{user}-IDE"
     parts = user_creator.split("-")
-    if len(parts) != 2 or not parts[1]:
+    if len(parts) != 2 or not CREATOR.match(parts[1]):
         raise Refusal(f"userCreator label {user_creator} is invalid, need user-creator", 50079)
     if parts[0].lower() != user.lower():
         raise Refusal(

@@ -70,5 +70,5 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
 
     lifecycle.connect(app, celery_app)
     if settings.metrics_port:
-        lifecycle.serve_metrics_when_ready(celery_app, settings.metrics_port)
+        lifecycle.serve_metrics_when_ready(celery_app, settings.metrics_port, settings.metrics_host)
     return celery_app

@@ -71,7 +71,7 @@ def connect(app: Flask, celery_app: Celery) -> None:
     task_revoked.connect(on_revoked)
 
 
-def serve_metrics_when_ready(celery_app: Celery, port: int) -> Any:
+def serve_metrics_when_ready(celery_app: Celery, port: int, host: str = "127.0.0.1") -> Any:
     """Serve the worker's metrics on ``port`` once a worker of this Celery app is ready.
 
     Only worker processes get there (not beat, flower or the web); a threads-pool worker is
@@ -84,7 +84,7 @@ def serve_metrics_when_ready(celery_app: Celery, port: int) -> Any:
             return
         from workers import metrics
 
-        metrics.serve(port)
+        metrics.serve(port, host)
 
     _HELD.setdefault(celery_app, []).append(on_ready)
     worker_ready.connect(on_ready)

@@ -99,8 +99,8 @@ _served: dict[int, Any] = {}
 _serve_lock = threading.Lock()
 
 
-def serve(port: int, addr: str = "0.0.0.0") -> bool:
-    """Serve :data:`REGISTRY` on ``port`` (once per process); False when the port is taken."""
+def serve(port: int, addr: str = "127.0.0.1") -> bool:
+    """Serve :data:`REGISTRY` on ``addr:port`` (loopback unless ``FLOWEXEC_METRICS_HOST``); once per process."""
     with _serve_lock:
         if port in _served:
             return True

@@ -4,25 +4,55 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import ipaddress
 import json
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
 from api.cli.common import EXIT_OK
+from api.cli.common import UsageError
+
+
+def loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def cmd_gateway(args: argparse.Namespace) -> int:
+    """Serve the gateway; with no credentials configured, make them up and print them once."""
     from flowexec.config import Settings
     from gateway import run_gateway
 
     settings = Settings.from_env(os.environ)
+    has_users, has_tokens = (
+        bool(os.environ.get("FLOWEXEC_GATEWAY_USERS")),
+        bool(os.environ.get("FLOWEXEC_GATEWAY_TOKENS")),
+    )
+    if not loopback(args.host) and not (has_users or has_tokens):
+        raise UsageError(
+            f"refusing to serve the gateway on {args.host} with made-up credentials: it runs shell "
+            "code as this OS user; set FLOWEXEC_GATEWAY_TOKENS (and FLOWEXEC_GATEWAY_USERS) first"
+        )
+    users = dict(settings.gateway_users) if has_users else {"hadoop": secrets.token_urlsafe(12)}
+    tokens = dict(settings.gateway_tokens) if has_tokens else {secrets.token_urlsafe(18): "*"}
+    if not has_tokens:
+        print(
+            f"gateway token (any user; give flowexec FLOWEXEC_LINKIS_TOKEN={next(iter(tokens))})", flush=True
+        )
+    if not has_users:
+        print(f"gateway login: hadoop / {users['hadoop']}", flush=True)
     run_gateway(
         args.host,
         args.port,
         args.state_dir or os.path.join(settings.home, "gateway"),
-        users=settings.gateway_users,
-        tokens=settings.gateway_tokens,
+        users=users,
+        tokens=tokens,
         faults_enabled=args.faults,
     )
     return EXIT_OK
@@ -40,9 +70,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     with embedded_stack(advertised or None) as stack:
         settings = stack.app.extensions["flowexec"].settings
         server = make_server(args.host, args.port, stack.app, threaded=True)
+        # a token is printed only when it was made up here; a configured one is never echoed
+        token = settings.token if settings.token_generated and not settings.tokens else "<your token>"
         print(
             f"flowexec API on http://{args.host}:{server.server_port}  "
-            f"(send Token-Code: {settings.token} and Token-User: <you>)",
+            f"(send Token-Code: {token} and Token-User: <you>)",
             flush=True,
         )
         with eureka.registered(settings):
@@ -58,7 +90,7 @@ def cmd_flow_register(args: argparse.Namespace) -> int:
     from api.cli.run import read_flow
     from flowexec import service
 
-    doc, scripts = read_flow(args.file)
+    doc, scripts = read_flow(args.file, args.scripts)
     app = create_app()
     with app.app_context():
         ref = service.register_flow(
@@ -68,6 +100,7 @@ def cmd_flow_register(args: argparse.Namespace) -> int:
             version=args.version,
             name=args.name or Path(args.file).stem,
             user=getpass.getuser(),
+            limits=app.extensions["flowexec"].settings.flow_limits,
         )
     print(
         json.dumps(
@@ -123,6 +156,9 @@ def add_parsers(sub: Any) -> None:
     register.add_argument("--flow-id", type=int)
     register.add_argument("--version")
     register.add_argument("--name")
+    register.add_argument(
+        "--scripts", metavar="DIR", help="folder of the flow's scripts (default: the flow's)"
+    )
     register.set_defaults(func=cmd_flow_register)
     database = sub.add_parser("db", help="database migrations")
     database.add_argument("action", choices=["upgrade", "downgrade"])

@@ -148,7 +148,8 @@ def cmd_result(args: argparse.Namespace) -> int:
     from api.http.serializers import read_results
 
     with _node_linkis(args.exec_id, args.node) as (node, linkis):
-        sets = read_results(linkis, node.result_location) if linkis and node.result_location else []
+        location = node.result_location
+        sets = read_results(linkis, location, args.page, args.page_size) if linkis and location else []
     if args.json:
         print(json.dumps({"nodeID": node.node_key, "resultSets": sets}))
         return EXIT_OK
@@ -161,6 +162,16 @@ def cmd_result(args: argparse.Namespace) -> int:
             table.add_row(*["NULL" if cell is None else cell for cell in row])
         console.print(table)
     return EXIT_OK
+
+
+def _page_arg(top: int) -> Any:
+    def parse(text: str) -> int:
+        value = int(text)
+        if not 1 <= value <= top:
+            raise argparse.ArgumentTypeError(f"must be between 1 and {top}")
+        return value
+
+    return parse
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -214,6 +225,10 @@ def add_reading_parsers(sub: Any) -> None:
     result.add_argument("exec_id", metavar="EXEC_ID", help="execID or taskID")
     result.add_argument("node", metavar="NODE", help="node id (key) or title")
     result.add_argument("--json", action="store_true", help="print one JSON object")
+    result.add_argument(
+        "--page", type=_page_arg(1_000_000), default=1, help="page of each result set (from 1)"
+    )
+    result.add_argument("--page-size", type=_page_arg(5000), default=1000, help="rows a page (at most 5000)")
     result.set_defaults(func=cmd_result)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -27,7 +28,12 @@ def cmd_kill(args: argparse.Namespace) -> int:
     app = local_app()
     with app.app_context():
         tid = task_id(args.exec_id)
-        actions = service.cancel_node(tid, args.node) if args.node else service.cancel_execution(tid)
+        who = getpass.getuser()
+        actions = (
+            service.cancel_node(tid, args.node, by=who)
+            if args.node
+            else service.cancel_execution(tid, by=who)
+        )
         send(app, actions)
         status = reads.task(tid).status
     print_json({"taskID": tid, "node": args.node, "status": status})

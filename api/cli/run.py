@@ -20,6 +20,7 @@ from api.cli.common import UsageError
 from api.cli.common import non_negative
 from api.cli.live import watch
 from flowexec import graph
+from flowexec.config import Settings
 from flowexec.planner import NodeLimits
 from flowexec.skip import ExecuteStrategy
 from flowexec.skip import StrategyArgs
@@ -27,18 +28,30 @@ from flowexec.skip import skipped_nodes
 from flowexec.state import RunState
 
 
-def read_flow(path: str) -> tuple[Any, dict[str, str]]:
-    """Read a flow file and the scripts it names (paths relative to the flow file)."""
+def read_flow(path: str, scripts_dir: str | None = None) -> tuple[Any, dict[str, str]]:
+    """Read a flow file and the scripts it names: paths relative to the flow's folder (or
+    ``scripts_dir``), never outside it, symlinks included."""
+    from flowexec.limits import MAX_JSON_DEPTH
+    from flowexec.limits import json_depth_exceeds
+
     file = Path(path)
     if not file.is_file():
         raise UsageError(f"{path}: no such flow file")
     doc = graph.loads(file.read_text(encoding="utf-8"))
+    if json_depth_exceeds(doc):
+        raise UsageError(f"{path}: JSON nests deeper than {MAX_JSON_DEPTH} levels")
+    base = Path(scripts_dir or file.parent).resolve()
     scripts = {}
     for name in graph.script_names(doc):
-        script = file.parent / name
+        script = (base / name).resolve()
+        if not script.is_relative_to(base):
+            raise UsageError(
+                f"script {name!r} is outside {base} (scripts stay in the flow's folder or --scripts)"
+            )
         if script.is_file():
             scripts[name] = script.read_text(encoding="utf-8")
-    graph.parse_flow(doc, scripts)  # validate before anything starts or is written
+    # validate before anything starts or is written
+    graph.parse_flow(doc, scripts, limits=Settings.from_env(os.environ).flow_limits)
     return doc, scripts
 
 
@@ -80,10 +93,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flowexec import service
     from workers import dispatch
 
-    doc, scripts = read_flow(args.flow)
+    doc, scripts = read_flow(args.flow, args.scripts)
     strategy, node_ids, rerun_of = _strategy(args)
     if strategy is not ExecuteStrategy.RERUN_FAILED:  # check the node ids before anything is written
-        skipped_nodes(graph.parse_flow(doc, scripts), StrategyArgs(strategy, node_ids))
+        flow_limits = Settings.from_env(os.environ).flow_limits
+        skipped_nodes(graph.parse_flow(doc, scripts, limits=flow_limits), StrategyArgs(strategy, node_ids))
     variables = _variables(args.var or [])
     limits = NodeLimits(retries=args.retries, retry_delay=args.retry_delay, timeout=args.timeout)
     err = Console(stderr=True)
@@ -95,6 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             source_path=os.path.abspath(args.flow),
             name=Path(args.flow).stem,
             user=getpass.getuser(),
+            limits=settings.flow_limits,
         )
         submitted, actions = service.submit_execution(
             service.ExecutionRequest(
@@ -177,6 +192,7 @@ def _seconds_between(start: str | None, end: str | None) -> str:
 def add_parser(sub: Any) -> None:
     run = sub.add_parser("run", help="run a flow file to completion in this process (embedded)")
     run.add_argument("flow")
+    run.add_argument("--scripts", metavar="DIR", help="folder of the flow's scripts (default: the flow's)")
     run.add_argument("--json", action="store_true", help="print one JSON object as the only output")
     run.add_argument("--quiet", action="store_true", help="no live progress")
     run.add_argument("--selected", metavar="IDS", help="run only these node ids (comma-separated)")

@@ -103,8 +103,12 @@ def _children(doc: Any) -> list[int]:
 def ensure_flow(
     settings: Settings, flow_id: int, version: str | None, cookies: Mapping[str, str], route: str, user: str
 ) -> None:
-    """Register the flow DSS holds (and its subflows) unless that version is registered already."""
-    if not settings.dss_url or has_version(flow_id, version):
+    """Ask DSS for the flow as the caller (DSS decides who may open it); register what is new.
+
+    Flows from DSS have no flowexec owner: DSS's own project permissions apply, checked by this
+    call on every ``execute``, as the caller.
+    """
+    if not settings.dss_url:
         return
     _register(settings, flow_id, version, cookies, route, user, depth=0)
 
@@ -119,6 +123,8 @@ def _register(
     depth: int,
 ) -> None:
     flow = fetch_flow(settings, flow_id, cookies, route)
+    if has_version(flow_id, version):
+        return
     held = str(flow.get("bmlVersion") or "") or None
     if version and held and held != version:
         raise NotFound(
@@ -129,9 +135,8 @@ def _register(
     except (TypeError, ValueError):
         raise NotFound(f"flow {flow_id} from DSS has no readable flowJson") from None
     for child in _children(doc) if depth < _MAX_DEPTH else []:
-        if not has_version(child, None):
-            _register(settings, child, None, cookies, route, user, depth + 1)
+        _register(settings, child, None, cookies, route, user, depth + 1)
     ref = service.register_flow(
-        doc, {}, flow_id=flow_id, version=version or held, name=flow.get("name"), user=user
+        doc, {}, flow_id=flow_id, version=version or held, name=flow.get("name"), admin=True
     )
-    log.info("flow from DSS flow_id=%s version=%s new=%s", flow_id, ref.version, ref.created)
+    log.info("flow from DSS flow_id=%s version=%s new=%s by=%s", flow_id, ref.version, ref.created, user)

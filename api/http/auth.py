@@ -1,35 +1,98 @@
-"""Who is asking: Linkis token headers, or a trusted proxy's user header."""
+"""Who is asking: the Linkis gateway's ticket, Linkis token headers, or a trusted proxy's user header.
+
+``identify`` is the one rule (headers, cookies and the peer address in, a user name out, or 401);
+``current_user`` applies it to the Flask request.
+"""
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
+from typing import Protocol
 
 from flask import request
 
 from api.http import ticket
 from api.http.envelope import Forbidden
 from api.http.envelope import Unauthorized
+from flowexec.config import Settings
+from flowexec.names import check_user
 from workers.runtime import runtime
+
+
+class _Lookup(Protocol):
+    def get(self, key: str, /) -> str | None: ...
+
+
+def identify(
+    settings: Settings,
+    headers: _Lookup,
+    cookies: _Lookup,
+    remote_addr: str | None,
+) -> str:
+    """Return the caller's user name; raise ``Unauthorized`` (401) or ``InvalidRequest`` (400).
+
+    The proxy header counts only from a ``FLOWEXEC_TRUSTED_PROXIES`` address (never when none is
+    configured); a token acts for the users ``FLOWEXEC_TOKENS`` gives it, the shared
+    ``FLOWEXEC_TOKEN`` for anyone.
+    """
+    if settings.trust_linkis_ticket and (
+        not settings.trusted_proxies or trusted_proxy(settings, remote_addr)
+    ):
+        # Only the Linkis gateway reaches this port (README "Drop into DSS").
+        from_ticket = ticket.gateway_user(cookies, settings.linkis_crypt_key)
+        if from_ticket:
+            return check_user(from_ticket)
+    if settings.proxy_user_header and trusted_proxy(settings, remote_addr):
+        proxied = (headers.get(settings.proxy_user_header) or "").strip()
+        if proxied:
+            return check_user(proxied)
+    token = headers.get("Token-Code") or cookies.get("Token-Code") or ""
+    user = (headers.get("Token-User") or cookies.get("Token-User") or "").strip()
+    if not token:
+        raise Unauthorized("please log in: send Token-Code and Token-User headers")
+    if not user:
+        raise Unauthorized("please log in: Token-User is missing")
+    allowed = _users_of(settings, token)
+    if allowed is None or not ("*" in allowed or user in allowed):
+        raise Unauthorized("please log in: the token is not valid for this user")
+    return check_user(user)
+
+
+def _users_of(settings: Settings, token: str) -> frozenset[str] | None:
+    """The users a token may act as (``*`` for any), or None for an unknown token."""
+    found: frozenset[str] | None = None
+    for known, users in settings.tokens.items():
+        if hmac.compare_digest(token.encode(), known.encode()):
+            found = users
+    if found is not None:
+        return found
+    shared_on = not (settings.token_generated and settings.tokens)
+    if shared_on and hmac.compare_digest(token.encode(), settings.token.encode()):
+        return frozenset({"*"})
+    return None
+
+
+def trusted_proxy(settings: Settings, remote_addr: str | None) -> bool:
+    """True when the peer is one of ``FLOWEXEC_TRUSTED_PROXIES`` (addresses or networks)."""
+    if not remote_addr or not settings.trusted_proxies:
+        return False
+    try:
+        peer = ipaddress.ip_address(remote_addr)
+    except ValueError:
+        return False
+    for entry in settings.trusted_proxies:
+        try:
+            if peer in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def current_user() -> str:
     """Return the caller's user name, or raise ``Unauthorized`` (status -1, HTTP 401)."""
-    settings = runtime().settings
-    if settings.trust_linkis_ticket:  # only the Linkis gateway reaches this port (README "Drop into DSS")
-        from_ticket = ticket.gateway_user(request.cookies, settings.linkis_crypt_key)
-        if from_ticket:
-            return from_ticket
-    if settings.proxy_user_header:
-        proxied = request.headers.get(settings.proxy_user_header, "").strip()
-        if proxied:
-            return proxied
-    token = request.headers.get("Token-Code") or request.cookies.get("Token-Code") or ""
-    user = (request.headers.get("Token-User") or request.cookies.get("Token-User") or "").strip()
-    if not token or not hmac.compare_digest(token.encode(), settings.token.encode()):
-        raise Unauthorized("please log in: send Token-Code and Token-User headers")
-    if not user:
-        raise Unauthorized("please log in: Token-User is missing")
-    return user
+    return identify(runtime().settings, request.headers, request.cookies, request.remote_addr)
 
 
 def is_admin(user: str) -> bool:

@@ -26,6 +26,8 @@ from api.http.serializers import job_item
 from flowexec import execid
 from flowexec import service
 from flowexec.errors import NotFound
+from flowexec.limits import MAX_JSON_DEPTH
+from flowexec.limits import json_depth_exceeds
 from flowexec.service import reads
 from flowexec.skip import ExecuteStrategy
 from flowexec.state import RUN_TERMINAL
@@ -43,9 +45,14 @@ TAGS = ("DSS entrance",)
 
 def json_body() -> Any:
     """The request's JSON body; anything else is a validation error naming ``body``."""
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        raise ValidationError(f"request body nests deeper than {MAX_JSON_DEPTH} levels", "body") from None
     if body is None:
         raise ValidationError("request body must be a JSON object", "body")
+    if json_depth_exceeds(body):
+        raise ValidationError(f"request body nests deeper than {MAX_JSON_DEPTH} levels", "body")
     return body
 
 
@@ -140,8 +147,9 @@ def status(exec_id: str) -> Response:
     query=task_query_schema,
 )
 def kill(exec_id: str) -> Response:
+    """GET, as DSS's web calls it; the native ``/api/v1`` kill takes POST only."""
     task = _entrance_run(exec_id, task_query_schema)[1].task
-    dispatch.send(service.cancel_execution(task.id))
+    dispatch.send(service.cancel_execution(task.id, by=auth.current_user()))
     return reply({"execID": exec_id}, "Successfully killed the job(成功kill了job)")
 
 

@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from flowexec.errors import FlowexecError
 from flowexec.errors import LinkisError
 from flowexec.errors import LinkisUnavailable
+from flowexec.errors import NotAllowed
 from flowexec.errors import NotFound
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def _validation(exc: ValidationError) -> Response:
 def _flowexec(exc: FlowexecError) -> Response:
     if isinstance(exc, Unauthorized):
         return reply({}, exc.message, status=-1)
-    if isinstance(exc, Forbidden):
+    if isinstance(exc, (Forbidden, NotAllowed)):
         return reply({}, exc.message, status=3)
     http = 404 if isinstance(exc, NotFound) else None
     if isinstance(exc, LinkisError):  # Linkis, not the caller, failed: a gateway error

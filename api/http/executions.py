@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint
 from flask import Response
 from flask import request
+from marshmallow import ValidationError
 
 from api.http import auth
 from api.http import replies
@@ -21,6 +22,7 @@ from api.http.schemas import MAX_ID
 from api.http.schemas import execution_list_query_schema
 from api.http.schemas import flow_register_schema
 from api.http.schemas import node_log_query_schema
+from api.http.schemas import node_result_query_schema
 from api.http.schemas import page_query_schema
 from api.http.serializers import detail_view
 from api.http.serializers import graph_svg
@@ -55,7 +57,7 @@ def _task_id(task_id: int) -> int:
     body=flow_register_schema,
     ok=201,
     also={200: "already registered"},
-    errors=(400, 401),
+    errors=(400, 401, 403),
 )
 def register_flow() -> Response:
     """Register a flow version so that DSS's ``{flowId, version}`` resolves."""
@@ -68,6 +70,8 @@ def register_flow() -> Response:
         version=body["version"],
         name=body["name"],
         user=user,
+        admin=auth.is_admin(user),
+        limits=runtime().settings.flow_limits,
     )
     return reply(
         {
@@ -221,18 +225,23 @@ def node_log(task_id: int, node_key: str) -> Response:
 
 @bp.get("/executions/<int:task_id>/nodes/<node_key>/result")
 @operation(
-    "A node's result sets, read from Linkis (a SQL node's rows, a script's output)",
+    "A page of a node's result sets, read from Linkis (a SQL node's rows, a script's output)",
     tags=EXECUTIONS,
     data=replies.NodeResultData,
+    query=node_result_query_schema,
 )
 def node_result(task_id: int, node_key: str) -> Response:
-    """Every result set of the node's finished job, in set order; none before the job ends."""
+    """One page of every result set of the node's finished job, in set order; none before the job ends."""
     user = auth.current_user()
+    query = node_result_query_schema.load(request.args)
+    limit = runtime().settings.max_page_size
+    if query["pageSize"] > limit:
+        raise ValidationError(f"must be at most {limit} (FLOWEXEC_MAX_PAGE_SIZE)", "pageSize")
     task, _, nodes = owned_task(user, _task_id(task_id))
     node = _node(nodes, node_key, task_id)
     sets: list[dict[str, Any]] = []
     if node.result_location and node.linkis_task_id:
-        sets = read_results(_linkis_of(task), node.result_location)
+        sets = read_results(_linkis_of(task), node.result_location, query["page"], query["pageSize"])
     return reply(
         {
             "taskID": task.id,
@@ -260,7 +269,7 @@ def _linkis_of(task: WorkflowTask) -> Any:
 def kill_execution(task_id: int) -> Response:
     user = auth.current_user()
     owned_run(user, _task_id(task_id))
-    dispatch.send(service.cancel_execution(task_id))
+    dispatch.send(service.cancel_execution(task_id, by=user))
     status = reads.task(task_id).status
     return reply({"taskID": task_id, "nodeID": None, "status": status}, "Successfully killed the job")
 
@@ -273,7 +282,7 @@ def kill_node(task_id: int, node_key: str) -> Response:
     user = auth.current_user()
     _, _, nodes = owned_task(user, _task_id(task_id))
     _node(nodes, node_key, task_id)
-    dispatch.send(service.cancel_node(task_id, node_key))
+    dispatch.send(service.cancel_node(task_id, node_key, by=user))
     status = reads.task(task_id).status
     return reply({"taskID": task_id, "nodeID": node_key, "status": status}, "Successfully killed the node")
 

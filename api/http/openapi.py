@@ -15,6 +15,7 @@ from flask import Flask
 from flask import Response
 from flask import current_app
 from flask import jsonify
+from flask import send_file
 from marshmallow import Schema
 
 import flowexec
@@ -198,9 +199,9 @@ def openapi_json() -> Response:
 
 DOCS_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>flowexec API</title>
-<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
+<link rel="stylesheet" href="docs/swagger-ui.css"></head>
 <body><div id="swagger-ui"><noscript>See <a href="openapi.json">openapi.json</a>.</noscript></div>
-<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script src="docs/swagger-ui-bundle.js"></script>
 <script>
 if (window.SwaggerUIBundle) {
   SwaggerUIBundle({url: "openapi.json", dom_id: "#swagger-ui"});
@@ -225,3 +226,27 @@ if (window.SwaggerUIBundle) {
 )
 def docs() -> Response:
     return Response(DOCS_PAGE, mimetype="text/html")
+
+
+def _asset(name: str, mimetype: str) -> Response:
+    """Swagger UI's files, served from the installed ``swagger-ui-bundle`` (no CDN, pinned)."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    response = send_file(str(swagger_ui_path / name), mimetype=mimetype, max_age=86400)
+    return response
+
+
+@bp.get("/docs/swagger-ui.css")
+@operation(
+    "Swagger UI's stylesheet (served locally)", tags=("meta",), errors=(), content="text/css", public=True
+)
+def docs_css() -> Response:
+    return _asset("swagger-ui.css", "text/css")
+
+
+@bp.get("/docs/swagger-ui-bundle.js")
+@operation(
+    "Swagger UI's script (served locally)", tags=("meta",), errors=(), content="text/javascript", public=True
+)
+def docs_js() -> Response:
+    return _asset("swagger-ui-bundle.js", "text/javascript")

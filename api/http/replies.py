@@ -172,6 +172,8 @@ class ResultSet(Schema):
     type = fields.String(required=True, metadata={"description": "Linkis result type: 1 TEXT, 2 TABLE"})
     columns = fields.List(fields.String(), required=True)
     rows = fields.List(fields.List(fields.String(allow_none=True)), required=True)
+    page = fields.Integer(required=True)
+    more = fields.Boolean(required=True, metadata={"description": "a full page: ask for the next one"})
 
 
 class NodeResultData(Schema):

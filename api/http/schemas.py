@@ -44,6 +44,8 @@ class ExecutionCodeField(fields.Field[dict[str, Any]]):
 
 
 STRATEGIES = [s.value for s in ExecuteStrategy]
+#: DSS's ``dss_workflow_task.params`` is a TEXT (64 KiB), with room for what flowexec adds.
+MAX_PARAMS_BYTES = 60_000
 
 
 def _check_params(params: dict[str, Any]) -> None:
@@ -64,6 +66,9 @@ def _check_params(params: dict[str, Any]) -> None:
     policy = params.get("failurePolicy")
     if policy is not None and policy not in FAILURE_POLICIES:
         raise ValidationError(f"params.failurePolicy: one of {', '.join(FAILURE_POLICIES)}", "params")
+    size = len(json.dumps(params, default=str).encode())
+    if size > MAX_PARAMS_BYTES:  # DSS's params column is a TEXT
+        raise ValidationError(f"params is {size} bytes as JSON; at most {MAX_PARAMS_BYTES}", "params")
 
 
 class ExecuteSchema(Schema):
@@ -186,6 +191,16 @@ class NodeLogQuerySchema(Schema):
     size = fields.Integer(load_default=100, validate=validate.Range(min=1, max=10_000))
 
 
+class NodeResultQuerySchema(Schema):
+    """A page of each of a node's result sets (the first page is 1); at most 5000 rows a page."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    pageSize = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=5000))
+
+
 execute_schema = ExecuteSchema()
 flow_register_schema = FlowRegisterSchema()
 task_query_schema = TaskQuerySchema()
@@ -194,3 +209,4 @@ flow_log_query_schema = FlowLogQuerySchema()
 page_query_schema = PageQuerySchema()
 execution_list_query_schema = ExecutionListQuerySchema()
 node_log_query_schema = NodeLogQuerySchema()
+node_result_query_schema = NodeResultQuerySchema()

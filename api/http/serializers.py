@@ -22,7 +22,7 @@ class ResultReader(Protocol):
 
     def result_files(self, result_location: str) -> list[str]: ...
 
-    def read_result(self, path: str) -> ResultPage: ...
+    def open_file(self, path: str, page: int = 1, page_size: int = 5000) -> ResultPage: ...
 
 
 def iso(value: datetime | None) -> str | None:
@@ -132,17 +132,21 @@ def job_item(node: NodeRun, now_ms: int) -> dict[str, Any]:
     return item
 
 
-def read_results(linkis: ResultReader, location: str) -> list[dict[str, Any]]:
-    """Read every result set under a job's result location."""
+def read_results(
+    linkis: ResultReader, location: str, page: int = 1, page_size: int = 1000
+) -> list[dict[str, Any]]:
+    """Read one page of every result set under a job's result location (never a whole set)."""
     out = []
     for path in linkis.result_files(location):
-        page = linkis.read_result(path)
+        rows = linkis.open_file(path, page, page_size)
         out.append(
             {
                 "path": path,
-                "type": page.type,
-                "columns": list(page.columns),
-                "rows": [list(row) for row in page.rows],
+                "type": rows.type,
+                "columns": list(rows.columns),
+                "rows": [list(row) for row in rows.rows],
+                "page": page,
+                "more": len(rows.rows) >= page_size,
             }
         )
     return out

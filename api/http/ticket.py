@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from typing import Protocol
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import padding
@@ -27,6 +27,10 @@ TICKET_HEADER = "bfs_"
 RPC_USER = "dataworkcloud_rpc_user"
 DEFAULT_KEY = "bdp-for-server"
 _AES_VERSION = 0x02  # Linkis master's TicketCipher: 0x02 | IV | AES-256-GCM
+
+
+class _Cookies(Protocol):
+    def get(self, key: str, /) -> str | None: ...
 
 
 class TicketError(Unauthorized):
@@ -98,7 +102,7 @@ def _decrypt(raw: bytes, crypt_key: str) -> str:
     return plain.decode()
 
 
-def gateway_user(cookies: Mapping[str, str], crypt_key: str = DEFAULT_KEY) -> str | None:
+def gateway_user(cookies: _Cookies, crypt_key: str = DEFAULT_KEY) -> str | None:
     """The ticket's user for a request the gateway forwarded; None when no ticket came.
 
     A ticket without the gateway's inner-request marker is refused (as Linkis refuses it).
@@ -106,6 +110,6 @@ def gateway_user(cookies: Mapping[str, str], crypt_key: str = DEFAULT_KEY) -> st
     ticket = cookies.get(TICKET_COOKIE)
     if not ticket or not _unquote(ticket):
         return None
-    if _unquote(cookies.get(MARKER_COOKIE, "")).lower() != "true":
+    if _unquote(cookies.get(MARKER_COOKIE) or "").lower() != "true":
         raise TicketError(f"login ticket without the gateway's {MARKER_COOKIE} marker")
     return decode(ticket, crypt_key)

@@ -20,8 +20,16 @@ from flowexec.store import repository as repo
 from flowexec.store.db import in_transaction
 
 
-def cancel_execution(task_id: int) -> list[Action]:
-    """Kill a flow: unstarted nodes Cancelled, running jobs Cancelled and killed in Linkis."""
+def kill_reason(user: str | None) -> str:
+    """What a kill's nodes record as their error: who killed them."""
+    return f"killed by {user}" if user else "killed"
+
+
+def cancel_execution(task_id: int, by: str | None = None) -> list[Action]:
+    """Kill a flow: unstarted nodes Cancelled, running jobs Cancelled and killed in Linkis.
+
+    ``by`` is who asked; each node's error reads "killed by <user>" (the reason as it happened).
+    """
 
     def work(session: Session) -> list[Action]:
         execution = repo.lock_execution(session, task_id)
@@ -29,7 +37,7 @@ def cancel_execution(task_id: int) -> list[Action]:
             return []
         execution.cancel_requested = True
         changes: list[Change] = []
-        actions = completion.cancel_all(session, execution, changes, now(), "cancelled: another node failed")
+        actions = completion.cancel_all(session, execution, changes, now(), kill_reason(by))
         emit(session, execution, changes)
         if execution.settled_nodes >= execution.total_nodes:
             completion.finalize(session, execution)
@@ -38,7 +46,7 @@ def cancel_execution(task_id: int) -> list[Action]:
     return in_transaction(work)
 
 
-def cancel_node(task_id: int, node_key: str) -> list[Action]:
+def cancel_node(task_id: int, node_key: str, by: str | None = None) -> list[Action]:
     """Kill one node: it ends Cancelled (its job killed), and the failure policy decides the rest."""
 
     def work(session: Session) -> list[Action]:
@@ -51,7 +59,7 @@ def cancel_node(task_id: int, node_key: str) -> list[Action]:
         if old not in NODE_UNSTARTED | NODE_ACTIVE:
             return []
         actions = completion.complete(
-            session, execution, node, old, NodeState.CANCELLED, error="cancelled by user"
+            session, execution, node, old, NodeState.CANCELLED, error=kill_reason(by)
         )
         if old is NodeState.RUNNING and node.linkis_task_id:
             actions.append(KillJob(node.id, node.linkis_exec_id or "", int(node.linkis_task_id)))

@@ -12,9 +12,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from flowexec.errors import InvalidRequest
+from flowexec.errors import NotAllowed
 from flowexec.errors import NotFound
 from flowexec.graph import Flow
 from flowexec.graph import parse_flow
+from flowexec.limits import Limits
 from flowexec.service.common import now
 from flowexec.store import flows as store
 from flowexec.store.db import in_transaction
@@ -44,13 +46,23 @@ def register_flow(
     name: str | None = None,
     user: str | None = None,
     source_path: str | None = None,
+    admin: bool = False,
+    limits: Limits | None = None,
 ) -> FlowRef:
-    """Validate and store a flow version; registering the same content again is a no-op."""
-    flow = parse_flow(definition, scripts)
+    """Validate and store a flow version; registering the same content again is a no-op.
+
+    A flow id belongs to the user who registered its first version: only they (or an admin) add
+    versions to it. A flow registered without a user (an old row, a benchmark, in-process code)
+    takes new versions from admins and in-process code only.
+    """
+    flow = parse_flow(definition, scripts, limits=limits)
     digest = content_hash(definition, scripts)
 
     def work(session: Session) -> FlowRef:
-        fid = flow_id if flow_id is not None else _flow_id_for(session, source_path)
+        fid = flow_id if flow_id is not None else _flow_id_for(session, source_path, user)
+        exists, owner = store.owner(session, fid)
+        if exists and not admin and owner != user:
+            raise NotAllowed(f"flow {fid} belongs to another user; register your flow under a new flowId")
         existing = store.find_version(session, fid, version, digest)
         if existing is not None:
             if existing.content_hash != digest:
@@ -76,27 +88,54 @@ def register_flow(
     return in_transaction(work)
 
 
-def _flow_id_for(session: Session, source_path: str | None) -> int:
-    found = store.flow_id_of_source(session, source_path) if source_path else None
+def _flow_id_for(session: Session, source_path: str | None, user: str | None) -> int:
+    found = store.flow_id_of_source(session, source_path, user) if source_path else None
     return found if found is not None else store.next_flow_id(session)
 
 
-def load_flow(session: Session, flow_id: int, version: str | None) -> tuple[FlowVersion, Flow]:
-    """Return a registered version (the newest when ``version`` is None) and its parsed DAG."""
-    row = store.newest(session, flow_id, version)
+def may_run(owner: str | None, user: str | None, admin: bool) -> bool:
+    """A caller runs their own flows (an admin any; a flow without an owner anyone)."""
+    return admin or owner is None or owner == user
+
+
+def load_flow(
+    session: Session,
+    flow_id: int,
+    version: str | None,
+    user: str | None = None,
+    admin: bool = False,
+    limits: Limits | None = None,
+) -> tuple[FlowVersion, Flow]:
+    """Return a registered version (the newest when ``version`` is None) and its parsed DAG.
+
+    Only flows the caller may run resolve, the flow itself and every subflow it names.
+    """
+    exists, owner = store.owner(session, flow_id)
+    row = store.newest(session, flow_id, version) if exists else None
     if row is None:
         what = f"flow {flow_id}" + (f" version {version}" if version else "")
         raise NotFound(f"{what} is not registered")
-    return row, parse_flow(json.loads(row.definition), json.loads(row.scripts), _resolver(session))
+    if not may_run(owner, user, admin):
+        raise NotAllowed(f"flow {flow_id} belongs to another user")
+    doc, scripts = json.loads(row.definition), json.loads(row.scripts)
+    return row, parse_flow(doc, scripts, _resolver(session, user, admin), limits)
 
 
-def _resolver(session: Session) -> Callable[[str], tuple[Any, Mapping[str, str]] | None]:
-    """Find a subflow's child flow among the registered ones (its newest version)."""
+def _resolver(
+    session: Session, user: str | None, admin: bool
+) -> Callable[[str], tuple[Any, Mapping[str, str]] | None]:
+    """Find a subflow's child flow among those the caller may run (its newest version)."""
 
     def resolve(embedded_flow_id: str) -> tuple[Any, Mapping[str, str]] | None:
-        if not str(embedded_flow_id).isdigit():
+        text = str(embedded_flow_id)
+        if not text.isdigit() or len(text) > 18:
             return None
-        row = store.newest(session, int(embedded_flow_id))
+        exists, owner = store.owner(session, int(text))
+        if not exists:
+            return None
+        if not may_run(owner, user, admin):
+            raise NotAllowed(f"subflow names flow {text}, which belongs to another user")
+        row = store.newest(session, int(text))
         return (json.loads(row.definition), json.loads(row.scripts)) if row else None
 
     return resolve

@@ -138,11 +138,12 @@ def job_spec(node: NodeRun, task: WorkflowTask, settings: Settings) -> JobSpec:
     source = json.loads(task.script_path or "{}") if (task.script_path or "").startswith("{") else {}
     versions = {**DEFAULT_ENGINE_VERSIONS, **settings.engine_versions}
     return JobSpec(
-        code=vars_.render(spec.get("code") or "", variables),
+        code=vars_.render(spec.get("code") or "", variables, settings.max_code_chars),
         run_type=spec.get("runType") or "shell",
         engine_type=engine_type(spec.get("engine") or "shell", versions),
         user=linkis_user(task, settings),
-        variables=variables,
+        # substituted here, once: Linkis gets no variables to substitute a second time
+        variables={},
         startup=configuration.get("startup") or {},
         runtime={**(configuration.get("runtime") or {}), "nodeName": spec.get("title") or node.title},
         special=configuration.get("special") or {},

@@ -36,6 +36,7 @@ from flowexec.store.db import in_transaction
 from flowexec.store.models import FlowVersion
 from flowexec.store.models import WorkflowTask
 from flowexec.variables import flow_variables
+from flowexec.variables import render
 
 APPLICATION = execid.APPLICATION
 
@@ -73,7 +74,14 @@ def submit_execution(request: ExecutionRequest, settings: Settings) -> tuple[Sub
 
     def work(session: Session) -> tuple[Submitted, list[Action]]:
         at = now()
-        version_row, flow = load_flow(session, request.flow_id, request.version)
+        version_row, flow = load_flow(
+            session,
+            request.flow_id,
+            request.version,
+            request.user,
+            request.user in settings.admins,
+            settings.flow_limits,
+        )
         args = StrategyArgs(request.strategy, _strategy_ids(session, request))
         plans = planner.plan_nodes(flow, skipped_nodes(flow, args))
         task = _insert_task(session, request, version_row, at, settings)
@@ -93,7 +101,7 @@ def submit_execution(request: ExecutionRequest, settings: Settings) -> tuple[Sub
             started_time=at,
             max_parallel=request.max_parallel,
         )
-        repo.insert_nodes(session, _node_rows(task.id, flow, plans, request, at))
+        repo.insert_nodes(session, _node_rows(task.id, flow, plans, request, at, settings.max_code_chars))
         roots = repo.nodes_in(session, task.id, [NodeState.QUEUED])
         actions: list[Action] = list(run_actions(roots))
         if not roots:
@@ -172,7 +180,12 @@ def _insert_task(
 
 
 def _node_rows(
-    task_id: int, flow: Flow, plans: Sequence[planner.NodePlan], request: ExecutionRequest, at: datetime
+    task_id: int,
+    flow: Flow,
+    plans: Sequence[planner.NodePlan],
+    request: ExecutionRequest,
+    at: datetime,
+    max_code: int,
 ) -> list[dict[str, Any]]:
     roots = set(planner.roots(plans))
     variables = flow_variables(flow.props, request.variables, at)
@@ -190,7 +203,7 @@ def _node_rows(
                 "state": state.value,
                 "pending_parents": plan.pending_parents,
                 "children": json.dumps(list(plan.children)),
-                "spec": _node_spec(flow, plan, variables, request.variables, limits),
+                "spec": _node_spec(flow, plan, variables, request.variables, limits, max_code),
                 "attempt": 0,
                 "retries_left": limits.retries,
                 "polls": 0,
@@ -216,6 +229,7 @@ def _node_spec(
     variables: Mapping[str, str],
     overrides: Mapping[str, Any],
     limits: planner.NodeLimits,
+    max_code: int,
 ) -> str | None:
     node = flow.node(plan.key)
     if node.kind is not NodeKind.LINKIS or plan.state is NodeState.SKIPPED:
@@ -226,6 +240,10 @@ def _node_spec(
         **{k: str(v) for k, v in node.variables.items()},
         **{str(k): str(v) for k, v in overrides.items()},
     }
+    try:  # the code as it will be sent must fit: refuse now, not when the node runs
+        render(node.code or "", merged, max_code)
+    except InvalidRequest as exc:
+        raise InvalidRequest(f"node {plan.key!r}: {exc.message}") from None
     return json.dumps(
         {
             "engine": node.engine,

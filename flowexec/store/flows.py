@@ -14,12 +14,27 @@ from sqlalchemy.orm import Session
 from flowexec.store.models import FlowVersion
 
 
-def flow_id_of_source(session: Session, source_path: str) -> int | None:
-    """The flow id a file was registered under before, if any."""
-    found = session.execute(
-        select(FlowVersion.flow_id).where(FlowVersion.source_path == source_path).limit(1)
-    ).scalar_one_or_none()
-    return None if found is None else int(found)
+def flow_id_of_source(session: Session, source_path: str, user: str | None = None) -> int | None:
+    """The flow id a file was registered under before (by this user), if any."""
+    rows = session.execute(
+        select(FlowVersion.flow_id).where(FlowVersion.source_path == source_path).order_by(FlowVersion.id)
+    ).scalars()
+    for flow_id in dict.fromkeys(rows):
+        if owner(session, int(flow_id))[1] == user:
+            return int(flow_id)
+    return None
+
+
+def owner(session: Session, flow_id: int) -> tuple[bool, str | None]:
+    """Whether the flow exists, and its owner: who registered its first version.
+
+    The name is compared in Python, so it matches exactly on every database (MariaDB's
+    collations would not).
+    """
+    row = session.execute(
+        select(FlowVersion.created_by).where(FlowVersion.flow_id == flow_id).order_by(FlowVersion.id).limit(1)
+    ).first()
+    return (False, None) if row is None else (True, row[0])
 
 
 def next_flow_id(session: Session) -> int:

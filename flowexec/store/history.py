@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import LargeBinary
 from sqlalchemy import Select
+from sqlalchemy import cast
 from sqlalchemy import func
+from sqlalchemy import literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -49,7 +52,9 @@ def _filtered(query: Select[*tuple[Any, ...]], where: ExecutionFilter) -> Select
     if where.flow_id is not None:
         query = query.where(Execution.flow_id == where.flow_id)
     if where.user is not None:
-        query = query.where(WorkflowTask.um_user == where.user)
+        # the index finds the rows; the binary compare keeps MariaDB's collation from matching "Alice"
+        exact = cast(WorkflowTask.um_user, LargeBinary) == cast(literal(where.user), LargeBinary)
+        query = query.where(WorkflowTask.um_user == where.user, exact)
     if where.status is not None:
         query = query.where(WorkflowTask.status == where.status)
     if where.since is not None:

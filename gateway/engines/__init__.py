@@ -31,8 +31,10 @@ def command(job: Job) -> list[str] | None:
     job.workdir.mkdir(parents=True, exist_ok=True)
     if job.fault == "hang":
         return [sys.executable, "-c", HANG_CODE]
-    if kind == "shell":
-        return ["bash", "-c", job.code]
+    if kind == "shell":  # a file, not ``bash -c``: no argument-size limit, not visible in ``ps``
+        script = job.workdir / "script.sh"
+        script.write_text(job.code, encoding="utf-8")
+        return ["bash", str(script)]
     if kind == "python":
         script = job.workdir / "script.py"
         script.write_text(job.code, encoding="utf-8")

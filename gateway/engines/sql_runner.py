@@ -1,7 +1,7 @@
 """The SQL engine: run statements in order on a SQLite file, in the job's own process.
 
 ``python sql_runner.py DB RESULT_DIR CODE_FILE`` (the gateway runs it by path; it imports only the
-standard library). Each row-returning statement becomes the result set ``RESULT_DIR/_<n>.dolphin``;
+standard library). Each row-returning statement becomes the result set ``RESULT_DIR/_<n>.dolphin`` (JSON lines);
 an SQLite error goes to stderr with exit code 1.
 """
 
@@ -71,9 +71,10 @@ def main(argv: Sequence[str]) -> None:
             ]
             os.makedirs(out, exist_ok=True)
             with open(os.path.join(out, f"_{n}.dolphin"), "w", encoding="utf-8") as f:
-                json.dump(
-                    {"type": "2", "metadata": meta, "rows": [[cell(v) for v in row] for row in rows]}, f
-                )
+                # JSON lines: a header, then one row a line (the gateway reads a page, not the file)
+                f.write(json.dumps({"type": "2", "metadata": meta}) + "\n")
+                for row in rows:
+                    f.write(json.dumps([cell(v) for v in row]) + "\n")
             print(f"Fetched {len(rows)} row(s) into result set {n}")
             n += 1
     except sqlite3.Error as exc:

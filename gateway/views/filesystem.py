@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response
+from flask import g
 from flask import request
 
 from gateway.context import Route
@@ -15,7 +16,7 @@ from gateway.files import open_log
 
 
 def dir_tree_view() -> Response:
-    return reply(0, "OK", dir_tree(current().root, request.args.get("path")))
+    return reply(0, "OK", dir_tree(current().root, request.args.get("path"), g.user, bool(g.admin)))
 
 
 def open_file_view() -> Response:
@@ -23,12 +24,20 @@ def open_file_view() -> Response:
     return reply(
         0,
         "OK",
-        open_file(current().root, request.args.get("path"), page, size, request.args.get("nullValue")),
+        open_file(
+            current().root,
+            request.args.get("path"),
+            page,
+            size,
+            request.args.get("nullValue"),
+            g.user,
+            bool(g.admin),
+        ),
     )
 
 
 def open_log_view() -> Response:
-    return reply(0, "OK", open_log(current().root, request.args.get("path")))
+    return reply(0, "OK", open_log(current().root, request.args.get("path"), g.user, bool(g.admin)))
 
 
 ROUTES: tuple[Route, ...] = (

@@ -31,7 +31,7 @@ def history_list_view() -> Response:
 
 def _filters(user: str) -> tuple[list[str], list[Any]]:
     """The WHERE clauses and arguments of the list's query parameters (the caller's rows only)."""
-    where: list[str] = ["(lower(execute_user) = lower(?) OR lower(um_user) = lower(?))"]
+    where: list[str] = ["(execute_user = ? OR um_user = ?)"]
     args: list[Any] = [user, user]
     filters = (
         ("startDate", "created >= ?"),

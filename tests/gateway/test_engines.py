@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 
 from gateway.engines import SQL_RUNNER
 from gateway.engines import engine_kind
+from gateway.files import read_result
 from tests.gateway.support import Api
 
 
@@ -37,11 +37,11 @@ def test_sql_runner_writes_one_result_set_per_row_returning_statement(tmp_path: 
         "Fetched 2 row(s) into result set 0",
         "Fetched 2 row(s) into result set 1",
     ]
-    first = json.loads((tmp_path / "out" / "_0.dolphin").read_text())
+    first = read_result(tmp_path / "out" / "_0.dolphin")
     assert first["type"] == "2"
     assert [(m["columnName"], m["dataType"]) for m in first["metadata"]] == [("a", "bigint"), ("b", "string")]
     assert first["rows"] == [["1", "x;y"], ["2", None]]
-    second = json.loads((tmp_path / "out" / "_1.dolphin").read_text())
+    second = read_result(tmp_path / "out" / "_1.dolphin")
     assert [m["dataType"] for m in second["metadata"]] == ["double", "binary", "double"]
     assert second["rows"] == [["1.5", "ff", "1.5"], [None, None, "2.5"]]
 

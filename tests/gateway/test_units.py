@@ -28,10 +28,20 @@ def test_log_lines_go_to_their_level_slot_and_to_all() -> None:
 def test_paths_must_stay_under_the_state_directory(tmp_path: Path) -> None:
     root = tmp_path.resolve()
 
-    assert resolve_path(root, f"file://{root}/result/_0.dolphin") == root / "result" / "_0.dolphin"
-    for path, err_code in (("", 80004), (f"file://{root}/../elsewhere", 80010), ("/etc/passwd", 80010)):
+    own = root / "result" / "2025-01-01" / "IDE" / "alice" / "7" / "_0.dolphin"
+    assert resolve_path(root, f"file://{own}", "alice") == own
+    assert resolve_path(root, f"file://{own}", "bob", admin=True) == own
+    for path, err_code in (
+        ("", 80004),
+        (f"file://{root}/../elsewhere", 80010),
+        ("/etc/passwd", 80010),
+        (f"file://{own}", 80010),  # bob's view of alice's folder
+        (f"file://{root}/history.db", 80010),
+        (f"file://{root}/work/7/script.py", 80010),
+        (f"file://{root}/result/_0.dolphin", 80010),
+    ):
         with pytest.raises(Refusal) as caught:
-            resolve_path(root, path)
+            resolve_path(root, path, "bob")
         assert caught.value.err_code == err_code
 
 

@@ -55,7 +55,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
-        assert f"http://127.0.0.1:{port}" in first and TOKEN in first, first
+        assert f"http://127.0.0.1:{port}" in first and TOKEN not in first, first  # configured: never printed
         yield {"url": f"http://127.0.0.1:{port}", "home": home}
     finally:
         proc.send_signal(signal.SIGINT)

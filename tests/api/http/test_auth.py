@@ -76,12 +76,13 @@ def test_trusted_proxy_header_names_the_user(stack: Any, migrated_mysql: str) ->
             "broker_url": "memory://",
             "token": TOKEN,
             "proxy_user_header": "X-DSS-User",
+            "trusted_proxies": frozenset({"127.0.0.1"}),
             "linkis_url": stack.gateway_url,
         }
     )
     proxied = app.test_client()
     client = stack.app.test_client()
-    register(client, "diamond.json", 402)
+    register(client, "diamond.json", 402, user="carol")
     reply = proxied.post(
         f"{ENTRANCE}/execute", json=dss_body(402, "v000001"), headers={"X-DSS-User": "carol"}
     )
@@ -93,5 +94,13 @@ def test_trusted_proxy_header_names_the_user(stack: Any, migrated_mysql: str) ->
     assert detail["user"] == "carol" and detail["submitUser"] == "carol"
     assert proxied.get(f"/api/v1/executions/{task_id}", headers={"X-DSS-User": "dave"}).status_code == 403
     assert proxied.get(f"/api/v1/executions/{task_id}").status_code == 401
+    # From an address that is not a trusted proxy, the header means nothing.
+    far = {"REMOTE_ADDR": "10.9.8.7"}
+    assert (
+        proxied.get(
+            f"/api/v1/executions/{task_id}", headers={"X-DSS-User": "carol"}, environ_base=far
+        ).status_code
+        == 401
+    )
     # Without the setting, the header means nothing.
     assert client.get(f"/api/v1/executions/{task_id}", headers={"X-DSS-User": "carol"}).status_code == 401
