@@ -79,3 +79,17 @@ def test_a_ticket_without_the_gateways_marker_is_refused() -> None:
     with pytest.raises(ticket.TicketError, match=ticket.MARKER_COOKIE):
         ticket.gateway_user({ticket.TICKET_COOKIE: VECTOR, ticket.MARKER_COOKIE: "false"})
     assert ticket.gateway_user(MARKED) is None  # no ticket: another identity source decides
+
+
+def test_identify_takes_the_ticket_only_when_the_operator_trusts_it() -> None:
+    from api.http.auth import identify
+    from flowexec.config import Settings
+
+    cookies = {ticket.TICKET_COOKIE: VECTOR, **MARKED}
+    assert identify(Settings(trust_linkis_ticket=True), {}, cookies, "10.0.0.9") == "hadoop"
+    with pytest.raises(Unauthorized):  # off by default: a ticket is no login
+        identify(Settings(), {}, cookies, "10.0.0.9")
+    behind = Settings(trust_linkis_ticket=True, trusted_proxies=frozenset({"10.0.0.5"}))
+    assert identify(behind, {}, cookies, "10.0.0.5") == "hadoop"
+    with pytest.raises(Unauthorized):  # not from the gateway's address
+        identify(behind, {}, cookies, "10.0.0.9")
