@@ -88,11 +88,13 @@ class Settings:
     reconcile_every: float = 5.0
     queued_grace: float = 30.0
     submit_grace: float = 120.0
+    linkis_deadline: float = 120.0
     token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     #: True when ``token`` was made up at start (no ``FLOWEXEC_TOKEN``): print it, and with
     #: ``FLOWEXEC_TOKENS`` set, accept only those.
     token_generated: bool = True
     tokens: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    secret_key: str | None = None
     admins: frozenset[str] = frozenset()
     proxy_user_header: str | None = None
     trusted_proxies: frozenset[str] = frozenset()
@@ -228,8 +230,10 @@ _VARIABLES: dict[str, tuple[str, Any]] = {
     "FLOWEXEC_RECONCILE_EVERY": ("reconcile_every", _positive),
     "FLOWEXEC_QUEUED_GRACE": ("queued_grace", _positive),
     "FLOWEXEC_SUBMIT_GRACE": ("submit_grace", _positive),
+    "FLOWEXEC_LINKIS_DEADLINE": ("linkis_deadline", _positive),
     "FLOWEXEC_TOKEN": ("token", str),
     "FLOWEXEC_TOKENS": ("tokens", lambda raw: _token_map_masked(raw)),
+    "FLOWEXEC_SECRET_KEY": ("secret_key", str),
     "FLOWEXEC_ADMINS": ("admins", _names),
     "FLOWEXEC_PROXY_USER_HEADER": ("proxy_user_header", str),
     "FLOWEXEC_TRUSTED_PROXIES": ("trusted_proxies", _networks),

@@ -7,6 +7,8 @@ are skipped with the command that starts the service.
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ TABLES = (
     "flowexec_execution",
     "flowexec_flow_version",
     "flowexec_engine_slot",
+    "flowexec_idempotency_key",
     "dss_workflow_execute_info",
     "dss_workflow_task",
 )
@@ -31,6 +34,7 @@ TABLES = (
 START_HINTS = {
     "MariaDB": "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd",
     "Redis": 'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no',
+    "RabbitMQ": "rabbitmq-server -detached",
 }
 
 
@@ -64,6 +68,28 @@ def redis_url() -> str:
     finally:
         client.close()
     return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def amqp_url(mysql_url: str) -> str:
+    """RabbitMQ on 127.0.0.1:5672 (guest/guest), in a vhost of this test database's own, made empty."""
+    import socket
+    import subprocess
+
+    try:
+        socket.create_connection(("127.0.0.1", 5672), timeout=2).close()
+    except OSError as exc:
+        _unavailable("RabbitMQ", exc)
+    vhost = "flowexec_" + mysql_url.rsplit("/", 1)[-1]
+    for command in (
+        ["delete_vhost", vhost],
+        ["add_vhost", vhost],
+        ["set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+    ):
+        subprocess.run(
+            ["rabbitmqctl", *command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60
+        )
+    return f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
 
 
 @pytest.fixture(scope="session")
@@ -163,3 +189,22 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 @pytest.fixture
 def examples() -> Path:
     return EXAMPLES
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path, **popen: Any) -> subprocess.Popen[str]:
+    """Start a process whose output goes to the file ``log``, never to a pipe: a pipe nobody
+    drains fills up and blocks the process (and the test waiting on it)."""
+    with log.open("w") as sink:
+        return subprocess.Popen(args, env=env, stdout=sink, stderr=subprocess.STDOUT, text=True, **popen)
+
+
+def first_line(log: Path, proc: subprocess.Popen[str], seconds: float = 60) -> str:
+    """The first complete line a process spawned with :func:`spawn` wrote."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        lines = log.read_text().splitlines(keepends=True)
+        if lines and lines[0].endswith("\n"):
+            return lines[0]
+        assert proc.poll() is None, log.read_text()
+        time.sleep(0.05)
+    raise AssertionError(f"no output in {seconds} s: {log.read_text()!r}")

@@ -25,6 +25,7 @@ from api.http.schemas import task_query_schema
 from api.http.serializers import job_item
 from flowexec import execid
 from flowexec import service
+from flowexec.errors import InvalidRequest
 from flowexec.errors import NotFound
 from flowexec.limits import MAX_JSON_DEPTH
 from flowexec.limits import json_depth_exceeds
@@ -98,11 +99,23 @@ def execute() -> Response:
             labels=body["labels"],
             source=body["source"],
             submit_user=user,
+            idempotency_key=idempotency_key(),
         ),
         settings,
     )
-    dispatch.send(actions)
+    dispatch.send_or_defer(actions)
     return reply({"execID": submitted.exec_id, "taskID": submitted.task_id})
+
+
+def idempotency_key() -> str | None:
+    """The request's ``Idempotency-Key`` header: a retried execute returns the first execution."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > 128 or not key.isprintable():
+        raise InvalidRequest("Idempotency-Key must be 1 to 128 printable characters")
+    return key
 
 
 def owned_task(user: str, task_id: int) -> tuple[WorkflowTask, Execution, Sequence[NodeRun]]:

@@ -10,6 +10,7 @@ from dataclasses import field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from flowexec import execid
@@ -59,6 +60,8 @@ class ExecutionRequest:
     submit_user: str | None = None
     limits: planner.NodeLimits = planner.NodeLimits()
     max_parallel: int = 0
+    #: A client's ``Idempotency-Key``: the same key of the same user returns the first execution.
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,11 +72,41 @@ class Submitted:
 
 
 def submit_execution(request: ExecutionRequest, settings: Settings) -> tuple[Submitted, list[Action]]:
-    """Plan an execution, persist its task and node rows in one transaction."""
+    """Plan an execution, persist its task and node rows in one transaction.
+
+    With an idempotency key already used by this user, nothing is written: the first
+    execution is returned, with no actions (it was dispatched when it started).
+    """
+    try:
+        return _submit(request, settings)
+    except IntegrityError:
+        # A concurrent request with the same key committed first: answer with its execution.
+        if request.idempotency_key is None:
+            raise
+        first = in_transaction(lambda session: _first_of_key(session, request), attempts=1)
+        if first is None:
+            raise
+        return first, []
+
+
+def _first_of_key(session: Session, request: ExecutionRequest) -> Submitted | None:
+    assert request.idempotency_key is not None
+    task_id = repo.idempotent_task(session, request.user, request.idempotency_key)
+    if task_id is None:
+        return None
+    task = repo.get_task(session, task_id)
+    return Submitted(task_id, execid.build(task_id, request.user), RunState(task.status))
+
+
+def _submit(request: ExecutionRequest, settings: Settings) -> tuple[Submitted, list[Action]]:
     policy = FailurePolicy.parse(request.failure_policy)
 
     def work(session: Session) -> tuple[Submitted, list[Action]]:
         at = now()
+        if request.idempotency_key is not None:
+            first = _first_of_key(session, request)
+            if first is not None:
+                return first, []
         version_row, flow = load_flow(
             session,
             request.flow_id,
@@ -85,6 +118,8 @@ def submit_execution(request: ExecutionRequest, settings: Settings) -> tuple[Sub
         args = StrategyArgs(request.strategy, _strategy_ids(session, request))
         plans = planner.plan_nodes(flow, skipped_nodes(flow, args))
         task = _insert_task(session, request, version_row, at, settings)
+        if request.idempotency_key is not None:
+            repo.insert_idempotency_key(session, request.user, request.idempotency_key, task.id, at)
         skipped = sum(1 for p in plans if p.state is NodeState.SKIPPED)
         execution = repo.insert_execution(
             session,

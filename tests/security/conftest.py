@@ -19,6 +19,8 @@ import pytest
 import requests
 
 from tests.conftest import TOKEN
+from tests.conftest import first_line
+from tests.conftest import spawn
 from tests.conftest import truncate
 
 ADMIN = "root_admin"
@@ -69,12 +71,10 @@ def rest(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWEXEC_")}
     env.update(FLOWEXEC_HOME=str(home), FLOWEXEC_TOKEN=TOKEN, FLOWEXEC_TOKENS=f"{NARROW}=etl",
                FLOWEXEC_ADMINS=ADMIN, FLOWEXEC_POLL_MIN="0.1", FLOWEXEC_POLL_MAX="0.3")  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", "0"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True,
-    )  # fmt: skip
+    log = home / "serve.log"
+    proc = spawn([sys.executable, "-m", "api.cli", "serve", "--port", "0"], env, log, start_new_session=True)
     try:
-        line = proc.stdout.readline() if proc.stdout else ""
+        line = first_line(log, proc)
         found = re.search(r"http://127\.0\.0\.1:(\d+)", line)
         assert found, f"flowexec serve printed {line!r}"
         assert TOKEN not in line  # a configured token is never printed

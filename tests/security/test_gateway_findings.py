@@ -16,6 +16,8 @@ from gateway import GatewayServer
 from gateway import create_gateway
 from gateway import serve_gateway
 from gateway.protocol import PREFIX
+from tests.conftest import first_line
+from tests.conftest import spawn
 from tests.security.conftest import home_of
 
 TOKEN = "T-ANY"
@@ -54,11 +56,10 @@ def test_3_flowexec_gateway_has_no_default_credentials(tmp_path: Path, free_port
         timeout=60,
     )
     assert refused.returncode == 2 and b"FLOWEXEC_GATEWAY_TOKENS" in refused.stderr
-    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "gateway", "--port", str(free_port)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    log = tmp_path / "gateway.log"
+    proc = spawn([sys.executable, "-m", "api.cli", "gateway", "--port", str(free_port)], env, log)
     try:
-        assert proc.stdout is not None
-        token = proc.stdout.readline().split("FLOWEXEC_LINKIS_TOKEN=")[1].rstrip(")\n")
+        token = first_line(log, proc).split("FLOWEXEC_LINKIS_TOKEN=")[1].rstrip(")\n")
         url = f"http://127.0.0.1:{free_port}{PREFIX}/user/userInfo"
         for _ in range(100):
             try:
@@ -133,7 +134,7 @@ def test_cli_reads_scripts_only_inside_the_flow_folder(tmp_path: Path) -> None:
 def test_gunicorn_refuses_to_start_without_a_token(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", "import api.wsgi"], env=home_of(tmp_path),
                           capture_output=True, timeout=60)  # fmt: skip
-    assert done.returncode != 0 and b"FLOWEXEC_TOKEN" in done.stderr
+    assert done.returncode == 3 and b"FLOWEXEC_TOKEN" in done.stderr
 
 
 def test_metrics_listen_on_loopback_by_default() -> None:

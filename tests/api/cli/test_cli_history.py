@@ -20,6 +20,8 @@ from tests.api.cli.test_cli import flowexec
 from tests.api.conftest import dss_body
 from tests.api.conftest import slow_flow
 from tests.conftest import EXAMPLES
+from tests.conftest import first_line
+from tests.conftest import spawn
 
 TOKEN = "serve-token"
 ENTRANCE = "/api/rest_j/v1/dss/flow/entrance"
@@ -45,16 +47,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     }
     for name in ("FLOWEXEC_DATABASE_URL", "FLOWEXEC_BROKER_URL", "FLOWEXEC_LINKIS_URL"):
         env.pop(name, None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    # The server's output goes to a file: a pipe nobody drains fills up and blocks the server.
+    out = home / "serve.log"
+    proc = spawn([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env, out)
     try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
+        first = first_line(out, proc)
         assert f"http://127.0.0.1:{port}" in first and TOKEN not in first, first  # configured: never printed
         yield {"url": f"http://127.0.0.1:{port}", "home": home}
     finally:
