@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 
+from api import console
 from api.extensions import db
 from api.extensions import migrate
 from flowexec.config import Settings
@@ -43,6 +44,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     app.extensions[EXTENSION] = Runtime(settings)
     celery_init_app(app, settings)
     _register(app)
+    console.init_app(app, settings)
     return app
 
 

@@ -1,10 +1,11 @@
-"""``celery -A api.worker worker``: logging, the Flask app, and its Celery app."""
+"""``celery -A api.worker worker`` (and ``beat``): logging, the Flask app once the database and
+the broker check out, and its Celery app."""
 
 from __future__ import annotations
 
-from api.app import create_app
+from api import preflight
 from flowexec import logcontext
 
 logcontext.configure()
-flask_app = create_app()
+flask_app = preflight.start_or_exit("worker")
 celery = app = flask_app.extensions["celery"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from flowexec.errors import FlowexecError
+from flowexec.execid import Route
 from flowexec.limits import Limits
 
 
@@ -86,11 +88,13 @@ class Settings:
     reconcile_every: float = 5.0
     queued_grace: float = 30.0
     submit_grace: float = 120.0
+    linkis_deadline: float = 120.0
     token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     #: True when ``token`` was made up at start (no ``FLOWEXEC_TOKEN``): print it, and with
     #: ``FLOWEXEC_TOKENS`` set, accept only those.
     token_generated: bool = True
     tokens: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    secret_key: str | None = None
     admins: frozenset[str] = frozenset()
     proxy_user_header: str | None = None
     trusted_proxies: frozenset[str] = frozenset()
@@ -103,6 +107,27 @@ class Settings:
     engine_caps: Mapping[str, int] = field(default_factory=dict)
     routes: Mapping[str, str] = field(default_factory=dict)
     metrics_port: int | None = None
+    eureka_url: str | None = None
+    eureka_app: str = "dss-flow-entrance-server-dev"
+    eureka_host: str | None = None
+    eureka_port: int | None = None
+    trust_linkis_ticket: bool = False
+    linkis_crypt_key: str = "bdp-for-server"
+    dss_url: str | None = None
+    dss_shared_tables: bool = False
+
+    @property
+    def route(self) -> Route | None:
+        """The Eureka app and ``host:port`` execIDs name, once this instance registers."""
+        if not self.eureka_url or not self.eureka_host or not self.eureka_port:
+            return None
+        return Route(self.eureka_app, f"{self.eureka_host}:{self.eureka_port}")
+
+    @property
+    def dss_mode(self) -> bool:
+        """Dropped into a DSS: registered in its Eureka or reading flows from its workflow API."""
+        return bool(self.eureka_url or self.dss_url)
+
     metrics_host: str = "127.0.0.1"
     max_nodes: int = 5_000
     max_subflow_depth: int = 8
@@ -177,6 +202,13 @@ def _flag(raw: str) -> bool:
     return value in ("true", "1", "yes")
 
 
+def _app_name(raw: str) -> str:
+    value = raw.strip().lower()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", value):
+        raise ValueError(f"must be letters, digits and dashes (a Eureka app name), got {raw}")
+    return value
+
+
 def _positive_int(raw: str) -> int:
     value = int(raw)
     if value <= 0:
@@ -206,8 +238,10 @@ _VARIABLES: dict[str, tuple[str, Any]] = {
     "FLOWEXEC_RECONCILE_EVERY": ("reconcile_every", _positive),
     "FLOWEXEC_QUEUED_GRACE": ("queued_grace", _positive),
     "FLOWEXEC_SUBMIT_GRACE": ("submit_grace", _positive),
+    "FLOWEXEC_LINKIS_DEADLINE": ("linkis_deadline", _positive),
     "FLOWEXEC_TOKEN": ("token", str),
     "FLOWEXEC_TOKENS": ("tokens", lambda raw: _token_map_masked(raw)),
+    "FLOWEXEC_SECRET_KEY": ("secret_key", str),
     "FLOWEXEC_ADMINS": ("admins", _names),
     "FLOWEXEC_PROXY_USER_HEADER": ("proxy_user_header", str),
     "FLOWEXEC_TRUSTED_PROXIES": ("trusted_proxies", _networks),
@@ -223,6 +257,14 @@ _VARIABLES: dict[str, tuple[str, Any]] = {
     ),
     "FLOWEXEC_ROUTES": ("routes", lambda raw: _pairs(raw, "=")),
     "FLOWEXEC_METRICS_PORT": ("metrics_port", _positive_int),
+    "FLOWEXEC_EUREKA_URL": ("eureka_url", str),
+    "FLOWEXEC_EUREKA_APP": ("eureka_app", _app_name),
+    "FLOWEXEC_EUREKA_HOST": ("eureka_host", str),
+    "FLOWEXEC_EUREKA_PORT": ("eureka_port", _positive_int),
+    "FLOWEXEC_TRUST_LINKIS_TICKET": ("trust_linkis_ticket", lambda raw: _flag(raw)),
+    "FLOWEXEC_LINKIS_CRYPT_KEY": ("linkis_crypt_key", str),
+    "FLOWEXEC_DSS_URL": ("dss_url", lambda raw: raw.rstrip("/")),
+    "FLOWEXEC_DSS_SHARED_TABLES": ("dss_shared_tables", lambda raw: _flag(raw)),
     "FLOWEXEC_METRICS_HOST": ("metrics_host", str),
     "FLOWEXEC_MAX_NODES": ("max_nodes", _positive_int),
     "FLOWEXEC_MAX_SUBFLOW_DEPTH": ("max_subflow_depth", _positive_int),

@@ -36,3 +36,5 @@ def configure(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic's INFO lines ("setup plugin …") are noise at every start; `flowexec db -v` asks for them.
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))

@@ -46,10 +46,9 @@ class FailurePolicy(str, Enum):
         """True when the failed node's descendants are Skipped ("upstream failed")."""
         return self is FailurePolicy.CONTINUE
 
-    @property
-    def reason(self) -> str:
-        """The error recorded on the nodes this policy cancels."""
-        return _REASONS[self]
+    def reason(self, failed: str) -> str:
+        """The error recorded on the nodes this policy cancels after node ``failed`` failed."""
+        return _REASONS[self].format(node=failed)
 
 
 NAMES: tuple[str, ...] = tuple(p.value for p in FailurePolicy)
@@ -63,7 +62,7 @@ _CANCELS: dict[FailurePolicy, frozenset[NodeState]] = {
     FailurePolicy.FINISH_RUNNING: NODE_UNSTARTED,
 }
 _REASONS: dict[FailurePolicy, str] = {
-    FailurePolicy.FAIL_FAST: "cancelled: another node failed",
-    FailurePolicy.CONTINUE: "upstream failed",
-    FailurePolicy.FINISH_RUNNING: "cancelled: another node failed; running nodes were let finish",
+    FailurePolicy.FAIL_FAST: "cancelled: fail-fast after {node} failed",
+    FailurePolicy.CONTINUE: "upstream failed: {node}",
+    FailurePolicy.FINISH_RUNNING: "cancelled: {node} failed; running nodes were let finish",
 }

@@ -26,6 +26,7 @@ TABLES = (
     "flowexec_execution",
     "flowexec_flow_version",
     "flowexec_engine_slot",
+    "flowexec_idempotency_key",
     "dss_workflow_execute_info",
     "dss_workflow_task",
 )
@@ -33,6 +34,7 @@ TABLES = (
 START_HINTS = {
     "MariaDB": "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd",
     "Redis": 'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no',
+    "RabbitMQ": "rabbitmq-server -detached",
 }
 
 
@@ -66,6 +68,28 @@ def redis_url() -> str:
     finally:
         client.close()
     return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def amqp_url(mysql_url: str) -> str:
+    """RabbitMQ on 127.0.0.1:5672 (guest/guest), in a vhost of this test database's own, made empty."""
+    import socket
+    import subprocess
+
+    try:
+        socket.create_connection(("127.0.0.1", 5672), timeout=2).close()
+    except OSError as exc:
+        _unavailable("RabbitMQ", exc)
+    vhost = "flowexec_" + mysql_url.rsplit("/", 1)[-1]
+    for command in (
+        ["delete_vhost", vhost],
+        ["add_vhost", vhost],
+        ["set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+    ):
+        subprocess.run(
+            ["rabbitmqctl", *command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60
+        )
+    return f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
 
 
 @pytest.fixture(scope="session")

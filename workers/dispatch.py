@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from celery import group
 from flask import current_app
+from kombu.exceptions import OperationalError as BrokerError
 
 from flowexec.actions import Action
 from flowexec.actions import AdoptNode
@@ -16,6 +17,19 @@ from flowexec.actions import RunNodes
 from workers.queues import CONTROL
 
 log = logging.getLogger(__name__)
+
+
+def send_or_defer(actions: Iterable[Action]) -> bool:
+    """Send the first messages of a committed execution; if the broker cannot take them, log
+    it and return False: the rows say Queued, and the reconciler sends them after
+    ``FLOWEXEC_QUEUED_GRACE``. The caller answers with the execID either way (the row is the truth).
+    """
+    try:
+        send(actions)
+    except (BrokerError, ConnectionError, OSError) as exc:
+        log.warning("broker unreachable, dispatch left to the reconciler error=%s", exc)
+        return False
+    return True
 
 
 def send(actions: Iterable[Action]) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from celery import Celery
 from celery.exceptions import Retry
+from celery.signals import beat_init
 from celery.signals import task_failure
 from celery.signals import task_revoked
 from celery.signals import worker_ready
@@ -66,9 +67,16 @@ def connect(app: Flask, celery_app: Celery) -> None:
         except Exception:
             log.exception("could not hand back a revoked node node_id=%s", node_id)
 
-    _HELD.setdefault(celery_app, []).extend((on_failure, on_revoked))
+    def on_beat(sender: Any = None, **_: Any) -> None:
+        # Beat sends only the reconcile pass, every few seconds: no task-sent events for Flower.
+        conf: Any = celery_app.conf
+        if id(getattr(sender, "app", None)) == id(celery_app):
+            conf.task_send_sent_event = False
+
+    _HELD.setdefault(celery_app, []).extend((on_failure, on_revoked, on_beat))
     task_failure.connect(on_failure)
     task_revoked.connect(on_revoked)
+    beat_init.connect(on_beat)
 
 
 def serve_metrics_when_ready(celery_app: Celery, port: int, host: str = "127.0.0.1") -> Any:

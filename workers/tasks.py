@@ -20,8 +20,8 @@ from workers.runtime import runtime
 
 log = logging.getLogger(__name__)
 
-#: Transient Linkis trouble while submitting: back off, then let the reconciler take over.
-SUBMIT_RETRIES = 8
+#: Transient Linkis trouble while submitting: back off until FLOWEXEC_LINKIS_DEADLINE fails the node.
+SUBMIT_RETRIES = None
 
 
 #: A database that is briefly gone (restart, failover) delays a task; it is not a node failure.
@@ -52,12 +52,15 @@ def run_node(self: Task, node_run_id: int, node: str = "") -> None:
             log.warning("submit outcome unknown node_id=%s error=%s", node_run_id, exc)
             actions += service.adopt_node(node_run_id, runtime().linkis_for, settings)
         except LinkisUnavailable as exc:
-            # Back to Queued first, so the retried message (or the reconciler) can claim it.
-            service.release_node(node_run_id)
+            # Back to Queued first, so the retried message (or the reconciler) can claim it;
+            # past FLOWEXEC_LINKIS_DEADLINE of no answer the node fails instead.
+            waiting = service.linkis_unreachable(node_run_id, exc.message, settings.linkis_deadline)
+            if waiting.retry_in is None:
+                dispatch.send(waiting.actions)
+                return
             log.warning("submit retried node_id=%s error=%s", node_run_id, exc)
-            raise self.retry(
-                exc=exc, countdown=jittered(self.request.retries, 0.2, settings.poll_max)
-            ) from exc
+            countdown = min(jittered(self.request.retries, 0.2, settings.poll_max), waiting.retry_in)
+            raise self.retry(exc=exc, countdown=max(countdown, 0.0)) from exc
     dispatch.send(actions)
 
 
@@ -91,9 +94,10 @@ def kill_job(node_run_id: int, exec_id: str, task_id: int) -> None:
         log.info("linkis job killed node_id=%s task_id=%s", node_run_id, task_id)
 
 
-@shared_task(name="flowexec.reconcile")
+@shared_task(name="flowexec.reconcile", send_events=False)
 def reconcile() -> None:
-    """Re-drive lost dispatches and stale polls (beat sends this every few seconds)."""
+    """Re-drive lost dispatches and stale polls (beat sends this every few seconds; it sends no
+    task events, so Flower's task list shows the flows' tasks, not this one)."""
     actions = service.reconcile(runtime().settings)
     metrics.count_reconciled(actions)
     dispatch.send(actions)

@@ -11,6 +11,8 @@ from api.cli import bml
 from api.cli import inspect
 from api.cli import kill
 from api.cli import run
+from api.cli.common import EXIT_INTERRUPTED
+from api.cli.common import EXIT_NOT_READY
 from api.cli.common import EXIT_USAGE
 from api.cli.common import UsageError
 from flowexec.errors import FlowexecError
@@ -18,6 +20,7 @@ from flowexec.errors import FlowexecError
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="flowexec", description="DSS flow execution on Celery")
+    top.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = top.add_subparsers(dest="command", required=True)
     run.add_parser(sub)
     admin.add_parsers(sub)
@@ -29,7 +32,17 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _version() -> str:
+    from flowexec import __version__
+
+    return str(__version__)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from sqlalchemy.exc import DBAPIError
+
+    from api.preflight import NotReady
+
     args, rest = parser().parse_known_args(argv)
     try:
         if args.command == "bench":
@@ -41,3 +54,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = exc.message if isinstance(exc, FlowexecError) else str(exc)
         print(f"flowexec: error: {message}", file=sys.stderr)
         return EXIT_USAGE
+    except NotReady as exc:
+        print(f"flowexec: error: {exc}", file=sys.stderr)
+        return EXIT_NOT_READY
+    except DBAPIError as exc:  # the database went away after the preflight: one line, no traceback
+        reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+        print(f"flowexec: error: database: {reason[:200]} (see `flowexec doctor`)", file=sys.stderr)
+        return EXIT_NOT_READY
+    except KeyboardInterrupt:
+        print("flowexec: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -10,7 +10,11 @@ from typing import TypeVar
 
 from flask import Flask
 
+from api.preflight import EXIT_NOT_READY
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+#: Ctrl-C / SIGTERM, as the shell reports it. EXIT_NOT_READY: a dependency is missing or misconfigured.
+EXIT_INTERRUPTED = 130
 STATE_STYLE = {
     "Succeed": "green",
     "Failed": "red",
@@ -44,14 +48,24 @@ def non_negative(kind: Callable[[str], N]) -> Callable[[str], N]:
     return parse
 
 
-def local_app() -> Flask:
-    """The app on FLOWEXEC_DATABASE_URL, or on the embedded SQLite in $FLOWEXEC_HOME (kept current)."""
+def local_app(broker: bool = False) -> Flask:
+    """The app on FLOWEXEC_DATABASE_URL, or on the embedded SQLite in $FLOWEXEC_HOME (kept current).
+
+    The database must answer at the migration head (and the broker, if asked), else
+    ``preflight.NotReady`` says what to fix. Embedded runs whose process died are finalized first.
+    """
+    from api import preflight
     from api.app import create_app
     from api.embedded import upgrade_database
 
     app = create_app()
-    if app.extensions["flowexec"].settings.database_url is None:
+    settings = app.extensions["flowexec"].settings
+    if settings.database_url is None:
         upgrade_database(app)
+    preflight.require(app, broker=broker and not settings.embedded)
+    from api.cli import lease
+
+    lease.finalize_dead_runs(app)
     return app
 
 
@@ -64,3 +78,27 @@ def task_id(text: str) -> int:
 
 def print_json(value: Any) -> None:
     print(json.dumps(value, ensure_ascii=False))
+
+
+def abbreviate(text: str, width: int = 24) -> str:
+    """A long id cut in its middle, for tables (``--json`` always has the whole value)."""
+    if len(text) <= width:
+        return text
+    keep = width - 1
+    return f"{text[: keep // 2]}…{text[-(keep - keep // 2) :]}"
+
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_NOT_READY",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "STATE_STYLE",
+    "UsageError",
+    "abbreviate",
+    "local_app",
+    "non_negative",
+    "print_json",
+    "task_id",
+]

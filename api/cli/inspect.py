@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -17,6 +18,7 @@ from api.cli.common import EXIT_FAILED
 from api.cli.common import EXIT_OK
 from api.cli.common import STATE_STYLE
 from api.cli.common import UsageError
+from api.cli.common import abbreviate
 from api.cli.common import local_app
 from api.cli.common import non_negative
 from api.cli.common import print_json
@@ -27,7 +29,11 @@ from flowexec.state import RunState
 
 
 def _when(iso: str | None) -> str:
-    return (iso or "")[:19].replace("T", " ")
+    return (iso or "")[:16].replace("T", " ")
+
+
+def _clock(iso: str | None) -> str:
+    return (iso or "")[11:19]
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -44,24 +50,43 @@ def cmd_history(args: argparse.Namespace) -> int:
     if args.json:
         print_json(rows)
         return EXIT_OK
-    table = Table(title=f"executions ({len(rows)} of {page.total}, newest first)")
-    for column in ("taskID", "flow", "version", "strategy", "status", "user", "created", "duration"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        style = STATE_STYLE.get(row["status"], "")
-        duration = f"{row['durationSeconds']:.2f}s" if row["durationSeconds"] is not None else ""
-        table.add_row(
+    table = history_table(rows, page.total)
+    Console().print(table)
+    return EXIT_OK
+
+
+def history_table(rows: list[dict[str, Any]], total: int) -> Table:
+    """One line per execution, fitting 80 columns (the strategy and full times are in --json)."""
+    cells = [
+        (
             str(row["taskID"]),
             str(row["flowId"]),
             row["version"],
-            row["strategy"],
-            f"[{style}]{row['status']}[/]",
+            row["status"],
             row["user"] or "",
             _when(row["createdTime"]),
-            duration,
+            f"{row['durationSeconds']:.2f}s" if row["durationSeconds"] is not None else "",
         )
-    Console().print(table)
-    return EXIT_OK
+        for row in rows
+    ]
+    table = Table(
+        title=f"executions ({len(rows)} of {total}, newest first)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for i, column in enumerate(("taskID", "flow", "version", "status", "user", "created", "duration")):
+        widest = max([len(column), *(len(c[i]) for c in cells)])
+        if column == "user":  # the one column that gives way
+            table.add_column(column, no_wrap=True, overflow="ellipsis", max_width=12)
+        else:
+            table.add_column(
+                column, no_wrap=True, min_width=widest, justify="right" if i in (0, 1, 6) else "left"
+            )
+    for cell in cells:
+        style = STATE_STYLE.get(cell[3], "")
+        table.add_row(*cell[:3], f"[{style}]{cell[3]}[/]", *cell[4:])
+    return table
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -74,11 +99,17 @@ def cmd_show(args: argparse.Namespace) -> int:
         print_json(detail)
         return EXIT_OK
     table = Table(
-        title=f"{detail['execID']} (task {detail['taskID']}): flow {detail['flowId']} "
-        f"{detail['version']} {detail['strategy']} by {detail['user']}: {detail['status']}"
+        title=f"{abbreviate(detail['execID'])} (task {detail['taskID']}): flow {detail['flowId']} "
+        f"{detail['version']} {detail['strategy']} by {detail['user']}: {detail['status']}",
+        box=box.SIMPLE_HEAD,
     )
-    for column in ("node", "status", "attempt", "linkis task", "started", "finished", "error"):
-        table.add_column(column, overflow="fold")
+    table.add_column("node", overflow="ellipsis", max_width=20)
+    table.add_column("status", no_wrap=True)
+    table.add_column("try", no_wrap=True, justify="right")
+    table.add_column("linkis", no_wrap=True, overflow="ellipsis", max_width=10)
+    table.add_column("started", no_wrap=True)
+    table.add_column("finished", no_wrap=True)
+    table.add_column("error", overflow="ellipsis", ratio=1)
     for node in detail["nodes"]:
         style = STATE_STYLE.get(node["status"], "")
         table.add_row(
@@ -86,8 +117,8 @@ def cmd_show(args: argparse.Namespace) -> int:
             f"[{style}]{node['status']}[/]",
             str(node["attempt"]),
             str(node["linkisTaskID"] or ""),
-            _when(node["startedAt"]),
-            _when(node["finishedAt"]),
+            _clock(node["startedAt"]),
+            _clock(node["finishedAt"]),
             node["error"] or "",
         )
     Console().print(table)
@@ -155,9 +186,9 @@ def cmd_result(args: argparse.Namespace) -> int:
         return EXIT_OK
     console = Console()
     for result in sets:
-        table = Table(title=result["path"])
+        table = Table(title=result["path"], title_justify="left")
         for column in result["columns"] or ["output"]:
-            table.add_column(column)
+            table.add_column(column, overflow="fold")
         for row in result["rows"]:
             table.add_row(*["NULL" if cell is None else cell for cell in row])
         console.print(table)
@@ -207,15 +238,17 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 def add_reading_parsers(sub: Any) -> None:
     history = sub.add_parser("history", help="executions, newest first")
-    history.add_argument("--flow-id", type=int)
-    history.add_argument("--user")
-    history.add_argument("--status", choices=[s.value for s in RunState])
-    history.add_argument("--limit", type=int, default=50)
+    history.add_argument("--flow-id", type=int, help="only this flow's executions")
+    history.add_argument("--user", help="only this user's executions")
+    history.add_argument(
+        "--status", choices=[s.value for s in RunState], help="only executions in this state"
+    )
+    history.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     history.add_argument("--json", action="store_true", help="print one JSON array")
     history.set_defaults(func=cmd_history)
     show = sub.add_parser("show", help="one execution and its nodes")
     show.add_argument("exec_id", metavar="EXEC_ID", help="execID or taskID")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("--json", action="store_true", help="print one JSON object (full ids)")
     show.set_defaults(func=cmd_show)
     logs = sub.add_parser("logs", help="a node's Linkis log")
     logs.add_argument("exec_id", metavar="EXEC_ID", help="execID or taskID")

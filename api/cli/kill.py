@@ -25,7 +25,7 @@ def cmd_kill(args: argparse.Namespace) -> int:
     from flowexec import service
     from flowexec.service import reads
 
-    app = local_app()
+    app = local_app(broker=True)
     with app.app_context():
         tid = task_id(args.exec_id)
         who = getpass.getuser()
@@ -87,5 +87,7 @@ def _drain(celery_app: Celery, seconds: float) -> None:
 def add_parser(sub: Any) -> None:
     kill = sub.add_parser("kill", help="kill an execution, or one node of it")
     kill.add_argument("exec_id", metavar="EXEC_ID", help="execID or taskID")
-    kill.add_argument("--node", metavar="KEY")
+    kill.add_argument(
+        "--node", metavar="KEY", help="kill only this node (the failure policy decides the rest)"
+    )
     kill.set_defaults(func=cmd_kill)

@@ -1,7 +1,9 @@
-"""Who is asking: Linkis token headers, or a trusted proxy's user header.
+"""Who is asking: the Linkis gateway's ticket, Linkis token headers, a trusted proxy's user header,
+or the console's session.
 
 ``identify`` is the one rule (headers, cookies and the peer address in, a user name out, or 401);
-``current_user`` applies it to the Flask request.
+``current_user`` applies it to the Flask request, and takes the console's signed session (with a
+CSRF token on changes) when the request sends no token; ``check_credentials`` is the sign-in's.
 """
 
 from __future__ import annotations
@@ -11,12 +13,26 @@ import ipaddress
 from typing import Protocol
 
 from flask import request
+from flask import session
 
+from api.http import ticket
 from api.http.envelope import Forbidden
 from api.http.envelope import Unauthorized
 from flowexec.config import Settings
 from flowexec.names import check_user
 from workers.runtime import runtime
+
+#: The header the console's scripts send on state-changing calls (the session's CSRF token).
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def check_credentials(user: str, token: str) -> str:
+    """The one check of a (user, token) pair, for the token headers and the console's sign-in.
+
+    Returns the user name, or raises ``Unauthorized``.
+    """
+    return identify(runtime().settings, {"Token-Code": token, "Token-User": user}, {}, None)
 
 
 class _Lookup(Protocol):
@@ -35,6 +51,13 @@ def identify(
     configured); a token acts for the users ``FLOWEXEC_TOKENS`` gives it, the shared
     ``FLOWEXEC_TOKEN`` for anyone.
     """
+    if settings.trust_linkis_ticket and (
+        not settings.trusted_proxies or trusted_proxy(settings, remote_addr)
+    ):
+        # Only the Linkis gateway reaches this port (README "Drop into DSS").
+        from_ticket = ticket.gateway_user(cookies, settings.linkis_crypt_key)
+        if from_ticket:
+            return check_user(from_ticket)
     if settings.proxy_user_header and trusted_proxy(settings, remote_addr):
         proxied = (headers.get(settings.proxy_user_header) or "").strip()
         if proxied:
@@ -84,7 +107,26 @@ def trusted_proxy(settings: Settings, remote_addr: str | None) -> bool:
 
 def current_user() -> str:
     """Return the caller's user name, or raise ``Unauthorized`` (status -1, HTTP 401)."""
-    return identify(runtime().settings, request.headers, request.cookies, request.remote_addr)
+    settings = runtime().settings
+    token_sent = request.headers.get("Token-Code") or request.cookies.get("Token-Code")
+    if not token_sent and session.get("user"):
+        proxied = settings.proxy_user_header and trusted_proxy(settings, request.remote_addr)
+        if not (proxied and request.headers.get(settings.proxy_user_header or "")):
+            return session_user()
+    return identify(settings, request.headers, request.cookies, request.remote_addr)
+
+
+def session_user() -> str:
+    """The console's signed-in user; a state-changing request must echo the session's CSRF token."""
+    user = str(session.get("user") or "")
+    if not user:
+        raise Unauthorized("please sign in")
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER) or request.form.get("csrf_token") or ""
+        expected = str(session.get("csrf") or "")
+        if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+            raise Forbidden(f"missing or wrong {CSRF_HEADER}: reload the page and try again")
+    return user
 
 
 def is_admin(user: str) -> bool:

@@ -12,6 +12,7 @@ from flask import request
 from marshmallow import Schema
 from marshmallow import ValidationError
 
+from api.dss import workflow as dss
 from api.http import auth
 from api.http import replies
 from api.http.envelope import reply
@@ -25,6 +26,7 @@ from api.http.serializers import listed_state
 from flowexec import execid
 from flowexec import flowlog
 from flowexec import service
+from flowexec.errors import InvalidRequest
 from flowexec.errors import NotFound
 from flowexec.limits import MAX_JSON_DEPTH
 from flowexec.limits import json_depth_exceeds
@@ -80,6 +82,11 @@ def execute() -> Response:
     params: dict[str, Any] = dict(body["params"])
     strategy, node_ids = _strategy(body, params)
     code = body["executionCode"]
+    settings = runtime().settings
+    if settings.dss_mode:  # dropped into a DSS: its workspace cookies, its flows (README "Drop into DSS")
+        params["workspace"] = dss.workspace(request, settings)
+        route = str(body["labels"].get("route") or "dev")
+        dss.ensure_flow(settings, code["flowId"], code["version"], request.cookies, route, user)
     submitted, actions = service.submit_execution(
         service.ExecutionRequest(
             flow_id=code["flowId"],
@@ -94,11 +101,23 @@ def execute() -> Response:
             source=body["source"],
             submit_user=user,
             rerun_all_if_none=True,
+            idempotency_key=idempotency_key(),
         ),
-        runtime().settings,
+        settings,
     )
-    dispatch.send(actions)
+    dispatch.send_or_defer(actions)
     return reply({"execID": submitted.exec_id, "taskID": submitted.task_id})
+
+
+def idempotency_key() -> str | None:
+    """The request's ``Idempotency-Key`` header: a retried execute returns the first execution."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > 128 or not key.isprintable():
+        raise InvalidRequest("Idempotency-Key must be 1 to 128 printable characters")
+    return key
 
 
 def owned_task(user: str, task_id: int) -> tuple[WorkflowTask, Execution, Sequence[NodeRun]]:
@@ -129,7 +148,10 @@ def _entrance_run(exec_id: str, schema: Schema) -> tuple[dict[str, Any], reads.R
 @operation("State of a flow execution", tags=TAGS, data=replies.StatusData, query=task_query_schema)
 def status(exec_id: str) -> Response:
     task = _entrance_run(exec_id, task_query_schema)[1].task
-    return reply({"status": task.status, "execID": exec_id, "logPath": task.log_path})
+    state = task.status
+    if state == RunState.SCHEDULED.value and runtime().settings.dss_shared_tables:
+        state = RunState.RUNNING.value  # the row waits at Scheduled for DSS's sweeper; the run is live
+    return reply({"status": state, "execID": exec_id, "logPath": task.log_path})
 
 
 @bp.get("/<path:exec_id>/kill")

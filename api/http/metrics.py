@@ -4,8 +4,9 @@
 - ``flowexec_nodes{state}``: node runs by state;
 - ``flowexec_node_queue_wait_seconds`` and ``flowexec_node_duration_seconds``: histograms over the
   node runs that finished in the last :data:`WINDOW` (queued → started, started → finished);
-- the Linkis call and reconciler metrics of this process (:mod:`workers.metrics`); each worker
-  serves its own on ``FLOWEXEC_METRICS_PORT``. The embedded stack is one process, so all are here.
+- on the embedded stack only (one process, its worker inside), the Linkis call and reconciler
+  metrics (:mod:`workers.metrics`); a deployment's workers each serve theirs on
+  ``FLOWEXEC_METRICS_PORT``, and the web shows none of them (they would always read 0).
 """
 
 from __future__ import annotations
@@ -124,7 +125,10 @@ def registry_of(app: Flask) -> CollectorRegistry:
     if registry is None:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(DatabaseCollector())
-        registry.register(_WorkerMetrics())
+        if app.extensions["flowexec"].settings.embedded:
+            # One process with its own worker: its Linkis and reconciler counters are real here.
+            # The web of a deployment makes no Linkis calls: each worker serves its own.
+            registry.register(_WorkerMetrics())
         app.extensions[EXTENSION] = registry
     return registry
 

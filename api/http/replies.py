@@ -191,4 +191,7 @@ class KillResultData(Schema):
 
 class HealthData(Schema):
     database = fields.String(required=True)
+    schema_ = fields.String(required=True, data_key="schema")
     broker = fields.String(required=True)
+    revision = fields.String(required=True, metadata={"description": "the database's migration revision"})
+    head = fields.String(required=True, metadata={"description": "the migration head this code expects"})

@@ -8,6 +8,7 @@ refused credentials ``LinkisAuthError``, anything else Linkis refuses ``LinkisEr
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -62,6 +63,17 @@ logger = logging.getLogger(__name__)
 
 BACKOFF_CAP = 5.0
 LOG_SIZE_UNBOUNDED = 10000
+
+
+def short_reason(exc: requests.RequestException) -> str:
+    """One line for a network error: "connection refused", not urllib3's nested reprs."""
+    text = str(exc)
+    errno = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    if errno:
+        return f"{type(exc).__name__}: {errno.group(1).strip()}"
+    if isinstance(exc, requests.Timeout):
+        return f"{type(exc).__name__}: no reply in time"
+    return f"{type(exc).__name__}: {text[:200]}"
 
 
 class LinkisClient:
@@ -324,7 +336,7 @@ class LinkisClient:
             # The job may exist already: the caller must search history before resubmitting.
             raise LinkisOutcomeUnknown(f"{what}: outcome unknown: {exc}") from None
         if attempt >= self._retries:
-            raise LinkisUnavailable(f"{what}: {exc}") from None
+            raise LinkisUnavailable(f"Linkis at {self.base_url} did not answer {what}: {exc}") from None
         delay = jittered(attempt - 1, self._backoff, BACKOFF_CAP)
         logger.warning("linkis transient error, retrying in %.2fs call=%s: %s", delay, what, exc)
         time.sleep(delay)
@@ -366,4 +378,4 @@ class LinkisClient:
                 method, self._api + path, params=params, headers=headers, timeout=timeout, **payload
             )
         except requests.RequestException as exc:
-            raise Transient(f"{type(exc).__name__}: {exc}", maybe_sent=maybe_sent(exc)) from exc
+            raise Transient(short_reason(exc), maybe_sent=maybe_sent(exc)) from exc

@@ -9,6 +9,7 @@ rows it names). The service writes no SQL: ``flowexec.store`` owns every stateme
 - ``cancel``: kills of an execution or a node
 - ``reconcile``: the reconciler's pass and the adoption of orphaned submissions
 - ``reads``: what the API and the CLI show
+- ``unreachable``: a node whose Linkis does not answer, within ``FLOWEXEC_LINKIS_DEADLINE``
 
 The names below are the service's public surface.
 """
@@ -41,6 +42,8 @@ from flowexec.service.steps import time_out_node
 from flowexec.service.submit import ExecutionRequest
 from flowexec.service.submit import Submitted
 from flowexec.service.submit import submit_execution
+from flowexec.service.unreachable import Unreachable
+from flowexec.service.unreachable import linkis_unreachable
 
 __all__ = [
     "FAILURE_POLICIES",
@@ -50,6 +53,7 @@ __all__ = [
     "LinkisFor",
     "PollResult",
     "Submitted",
+    "Unreachable",
     "adopt_node",
     "cancel_execution",
     "cancel_node",
@@ -59,6 +63,7 @@ __all__ = [
     "finish_node",
     "flow_log_lines",
     "job_spec",
+    "linkis_unreachable",
     "linkis_user",
     "load_flow",
     "node_linkis_user",

@@ -25,10 +25,11 @@ def kill_reason(user: str | None) -> str:
     return f"killed by {user}" if user else "killed"
 
 
-def cancel_execution(task_id: int, by: str | None = None) -> list[Action]:
+def cancel_execution(task_id: int, by: str | None = None, reason: str | None = None) -> list[Action]:
     """Kill a flow: unstarted nodes Cancelled, running jobs Cancelled and killed in Linkis.
 
-    ``by`` is who asked; each node's error reads "killed by <user>" (the reason as it happened).
+    ``by`` is who asked; each node's error reads "killed by <user>", or ``reason`` when the
+    kill came from something else (an interrupted ``flowexec run``, a dead run's lease).
     """
 
     def work(session: Session) -> list[Action]:
@@ -37,7 +38,7 @@ def cancel_execution(task_id: int, by: str | None = None) -> list[Action]:
             return []
         execution.cancel_requested = True
         changes: list[Change] = []
-        actions = completion.cancel_all(session, execution, changes, now(), kill_reason(by))
+        actions = completion.cancel_all(session, execution, changes, now(), reason or kill_reason(by))
         emit(session, execution, changes)
         if execution.settled_nodes >= execution.total_nodes:
             completion.finalize(session, execution)

@@ -111,7 +111,7 @@ def _apply_policy(
     if policy.skips_downstream:
         _skip_downstream(session, execution, node, changes, at)
         return []
-    return cancel(session, execution, policy.cancels, changes, at, policy.reason)
+    return cancel(session, execution, policy.cancels, changes, at, policy.reason(node.title))
 
 
 def cancel(

@@ -198,6 +198,8 @@ def record_submission(node_id: int, ref: JobRef, settings: Settings) -> list[Act
             linkis_exec_id=ref.exec_id,
             linkis_task_id=ref.task_id,
             updated_at=at,
+            unreachable_since=None,
+            error=None,
             polls=0,
             next_poll_at=at + timedelta(seconds=countdown),
             deadline_at=deadline,

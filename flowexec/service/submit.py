@@ -11,6 +11,7 @@ from dataclasses import field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from flowexec import execid
@@ -64,6 +65,8 @@ class ExecutionRequest:
     #: DSS's ``isReExecute``: with no failed execution of the version, every node runs (the
     #: CLI's ``--rerun-failed`` says there is nothing to rerun instead).
     rerun_all_if_none: bool = False
+    #: A client's ``Idempotency-Key``: the same key of the same user returns the first execution.
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,11 +77,41 @@ class Submitted:
 
 
 def submit_execution(request: ExecutionRequest, settings: Settings) -> tuple[Submitted, list[Action]]:
-    """Plan an execution, persist its task and node rows in one transaction."""
+    """Plan an execution, persist its task and node rows in one transaction.
+
+    With an idempotency key already used by this user, nothing is written: the first
+    execution is returned, with no actions (it was dispatched when it started).
+    """
+    try:
+        return _submit(request, settings)
+    except IntegrityError:
+        # A concurrent request with the same key committed first: answer with its execution.
+        if request.idempotency_key is None:
+            raise
+        first = in_transaction(lambda session: _first_of_key(session, request), attempts=1)
+        if first is None:
+            raise
+        return first, []
+
+
+def _first_of_key(session: Session, request: ExecutionRequest) -> Submitted | None:
+    assert request.idempotency_key is not None
+    task_id = repo.idempotent_task(session, request.user, request.idempotency_key)
+    if task_id is None:
+        return None
+    task = repo.get_task(session, task_id)
+    return Submitted(task_id, execid.build(task_id, request.user), RunState(task.status))
+
+
+def _submit(request: ExecutionRequest, settings: Settings) -> tuple[Submitted, list[Action]]:
     policy = FailurePolicy.parse(request.failure_policy)
 
     def work(session: Session) -> tuple[Submitted, list[Action]]:
         at = now()
+        if request.idempotency_key is not None:
+            first = _first_of_key(session, request)
+            if first is not None:
+                return first, []
         version_row, flow = load_flow(
             session,
             request.flow_id,
@@ -89,7 +122,9 @@ def submit_execution(request: ExecutionRequest, settings: Settings) -> tuple[Sub
         )
         args = StrategyArgs(request.strategy, _strategy_ids(session, request, version_row.version))
         plans = planner.plan_nodes(flow, skipped_nodes(flow, args))
-        task = _insert_task(session, request, version_row, at, settings.flow_log_root)
+        task = _insert_task(session, request, version_row, at, settings)
+        if request.idempotency_key is not None:
+            repo.insert_idempotency_key(session, request.user, request.idempotency_key, task.id, at)
         skipped = sum(1 for p in plans if p.state is NodeState.SKIPPED)
         execution = repo.insert_execution(
             session,
@@ -112,7 +147,8 @@ def submit_execution(request: ExecutionRequest, settings: Settings) -> tuple[Sub
         actions: list[Action] = list(run_actions(roots))
         if not roots:
             completion.finalize(session, execution)
-        return Submitted(task.id, execid.build(task.id, request.user), RunState(task.status)), actions
+        exec_id = execid.build(task.id, request.user, route=settings.route)
+        return Submitted(task.id, exec_id, RunState(task.status)), actions
 
     return in_transaction(work, attempts=1)
 
@@ -150,7 +186,7 @@ def _done_in(session: Session, flow_id: int, task_id: int) -> frozenset[str]:
 
 
 def _insert_task(
-    session: Session, request: ExecutionRequest, version_row: FlowVersion, at: datetime, log_root: str
+    session: Session, request: ExecutionRequest, version_row: FlowVersion, at: datetime, settings: Settings
 ) -> WorkflowTask:
     params = dict(request.params)
     params["executeStrategy"] = request.strategy.value
@@ -166,12 +202,14 @@ def _insert_task(
     }
     task = repo.insert_task(
         session,
-        instance=execid.instance_name(),
+        instance=(settings.route.instance if settings.route else execid.instance_name())[:50],
         um_user=request.user,
         submit_user=request.submit_user or request.user,
         execution_code=json.dumps({"flowId": request.flow_id, "version": version_row.version}),
         progress=0.0,
-        status=RunState.INITED.value,
+        # Beside dss-server >= 1.1.2 its sweeper fails every Inited/Running row it does not own:
+        # the row waits at Scheduled (which it ignores) until the terminal status is written.
+        status=(RunState.SCHEDULED if settings.dss_shared_tables else RunState.INITED).value,
         created_time=at,
         updated_time=at,
         execute_application_name=APPLICATION,
@@ -183,7 +221,9 @@ def _insert_task(
     task.exec_id = execid.short_exec_id(task.id, request.user)
     day = at.strftime("%Y-%m-%d")
     # DSS's pattern: <log root>/log/<yyyy-MM-dd>/<creator>/<user>/<taskID>.log
-    task.log_path = f"file://{log_root}/log/{day}/{APPLICATION}/{request.user}/{task.id}.log"[:200]
+    task.log_path = f"file://{settings.flow_log_root}/log/{day}/{APPLICATION}/{request.user}/{task.id}.log"[
+        :200
+    ]
     return task
 
 

@@ -186,6 +186,22 @@ class NodeRun(Base):
     updated_at: Mapped[datetime | None] = mapped_column(Stamp)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     parked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=sa_false())
+    #: When Linkis first failed to answer this node's submit; cleared once a submit is answered.
+    unreachable_since: Mapped[datetime | None] = mapped_column(Stamp)
+
+
+class IdempotencyKey(Base):
+    """``flowexec_idempotency_key``: a user's ``Idempotency-Key`` and the execution it started."""
+
+    __tablename__ = "flowexec_idempotency_key"
+    __table_args__ = ({"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"},)
+
+    um_user: Mapped[str] = mapped_column(String(50), primary_key=True)
+    idem_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    task_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("dss_workflow_task.id", ondelete="CASCADE"), nullable=False
+    )
+    created_time: Mapped[datetime] = mapped_column(Stamp, nullable=False)
 
 
 class EngineSlot(Base):

@@ -25,6 +25,7 @@ from flowexec.state import run_transition
 from flowexec.store import statements as st
 from flowexec.store.models import EngineSlot
 from flowexec.store.models import Execution
+from flowexec.store.models import IdempotencyKey
 from flowexec.store.models import NodeRun
 from flowexec.store.models import WorkflowTask
 
@@ -93,6 +94,18 @@ def insert_execution(session: Session, **values: Any) -> Execution:
     session.add(execution)
     session.flush()
     return execution
+
+
+def idempotent_task(session: Session, user: str, key: str) -> int | None:
+    """The taskID a user's ``Idempotency-Key`` started, if any."""
+    found = session.get(IdempotencyKey, (user, key))
+    return None if found is None else int(found.task_id)
+
+
+def insert_idempotency_key(session: Session, user: str, key: str, task_id: int, at: datetime) -> None:
+    """Remember the execution a key started (a concurrent twin fails on the primary key)."""
+    session.add(IdempotencyKey(um_user=user, idem_key=key, task_id=task_id, created_time=at))
+    session.flush()
 
 
 def insert_nodes(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -106,12 +106,14 @@ def test_default_mutable_fields_are_not_shared():
         ("FLOWEXEC_RECONCILE_EVERY", "1.5", "reconcile_every", 1.5),
         ("FLOWEXEC_QUEUED_GRACE", "12", "queued_grace", 12.0),
         ("FLOWEXEC_SUBMIT_GRACE", "90", "submit_grace", 90.0),
+        ("FLOWEXEC_LINKIS_DEADLINE", "30", "linkis_deadline", 30.0),
         ("FLOWEXEC_ENGINE_CAPS", "spark=4, shell=10", "engine_caps", {"spark": 4, "shell": 10}),
         ("FLOWEXEC_ROUTES", "spark=flowexec.nodes.spark", "routes", {"spark": "flowexec.nodes.spark"}),
         ("FLOWEXEC_LINKIS_PASSWORD", "s3cret", "linkis_password", "s3cret"),
         ("FLOWEXEC_LINKIS_LEGACY_EXECUTE", "true", "linkis_legacy_execute", True),
         ("FLOWEXEC_ENGINE_VERSIONS", "spark=2.4.3", "engine_versions", {"spark": "2.4.3"}),
         ("FLOWEXEC_TOKEN", "s3cret", "token", "s3cret"),
+        ("FLOWEXEC_SECRET_KEY", "k3y", "secret_key", "k3y"),
         (
             "FLOWEXEC_ADMINS",
             "alice, bob,,alice ",
@@ -146,6 +148,24 @@ def test_default_mutable_fields_are_not_shared():
             frozenset({"appconn", "spark.py"}),
         ),
         ("FLOWEXEC_LOG_ROOT", "/var/log/flowexec", "log_root", "/var/log/flowexec"),
+        (
+            "FLOWEXEC_EUREKA_URL",
+            "http://10.0.0.5:20303/eureka/",
+            "eureka_url",
+            "http://10.0.0.5:20303/eureka/",
+        ),
+        (
+            "FLOWEXEC_EUREKA_APP",
+            "DSS-Flow-Entrance-Server-Prod",
+            "eureka_app",
+            "dss-flow-entrance-server-prod",
+        ),
+        ("FLOWEXEC_EUREKA_HOST", "10.0.0.7", "eureka_host", "10.0.0.7"),
+        ("FLOWEXEC_EUREKA_PORT", "9006", "eureka_port", 9006),
+        ("FLOWEXEC_TRUST_LINKIS_TICKET", "true", "trust_linkis_ticket", True),
+        ("FLOWEXEC_LINKIS_CRYPT_KEY", "my-key", "linkis_crypt_key", "my-key"),
+        ("FLOWEXEC_DSS_URL", "http://10.0.0.5:9001/", "dss_url", "http://10.0.0.5:9001"),
+        ("FLOWEXEC_DSS_SHARED_TABLES", "yes", "dss_shared_tables", True),
         ("FLOWEXEC_METRICS_HOST", "0.0.0.0", "metrics_host", "0.0.0.0"),
         (
             "FLOWEXEC_TOKENS",
@@ -191,6 +211,7 @@ def test_every_variable_has_a_parse_case():
         ("FLOWEXEC_RECONCILE_EVERY", "5s"),
         ("FLOWEXEC_QUEUED_GRACE", "-0.1"),
         ("FLOWEXEC_SUBMIT_GRACE", "0"),
+        ("FLOWEXEC_LINKIS_DEADLINE", "0"),
         ("FLOWEXEC_ENGINE_CAPS", "spark=0"),
         ("FLOWEXEC_ROUTES", "spark"),
         ("FLOWEXEC_LINKIS_LEGACY_EXECUTE", "maybe"),
@@ -199,6 +220,10 @@ def test_every_variable_has_a_parse_case():
         ("FLOWEXEC_MAX_BODY", "0"),
         ("FLOWEXEC_VISIBILITY_TIMEOUT", "one hour"),
         ("FLOWEXEC_METRICS_PORT", "http"),
+        ("FLOWEXEC_EUREKA_APP", "dss_flow.entrance"),
+        ("FLOWEXEC_EUREKA_PORT", "0"),
+        ("FLOWEXEC_TRUST_LINKIS_TICKET", "sure"),
+        ("FLOWEXEC_DSS_SHARED_TABLES", "2"),
         ("FLOWEXEC_GATEWAY_USERS", "hadoop"),
         ("FLOWEXEC_GATEWAY_USERS", ":pw"),
         ("FLOWEXEC_GATEWAY_TOKENS", "LINKIS-AUTH:*"),
@@ -304,6 +329,17 @@ def test_with_overrides_rejects_unknown_names():
 def test_settings_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         Settings().poll_min = 1.0  # type: ignore[misc]
+
+
+def test_the_route_names_the_registered_instance_only_with_eureka():
+    assert Settings(eureka_host="10.0.0.7", eureka_port=9006).route is None
+    registered = Settings(eureka_url="http://e/eureka/", eureka_host="10.0.0.7", eureka_port=9006)
+    assert registered.route is not None
+    assert (registered.route.application, registered.route.instance) == (
+        "dss-flow-entrance-server-dev",
+        "10.0.0.7:9006",
+    )
+    assert registered.dss_mode and Settings(dss_url="http://d").dss_mode and not Settings().dss_mode
 
 
 def test_a_configured_token_is_not_generated():

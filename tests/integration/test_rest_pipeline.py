@@ -1,4 +1,5 @@
-"""A flow through DSS's REST API, run by a real ``celery worker`` process on MariaDB + Redis."""
+"""A flow through DSS's REST API, run by a real ``celery worker`` process on MariaDB, with Redis
+and with RabbitMQ as the broker (the same tests on each)."""
 
 from __future__ import annotations
 
@@ -37,9 +38,9 @@ def _env(mysql: str, redis_url: str, linkis: str, home: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["redis", "amqp"])
 def stack(
-    migrated_mysql: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, migrated_mysql: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
     """A gateway on a thread, a real worker process, and an API app on the same services."""
     import redis
@@ -49,7 +50,11 @@ def stack(
     from gateway import serve_gateway
 
     truncate(migrated_mysql)
-    redis.Redis.from_url(redis_url).flushdb()
+    if request.param == "redis":
+        redis_url = request.getfixturevalue("redis_url")
+        redis.Redis.from_url(redis_url).flushdb()
+    else:
+        redis_url = request.getfixturevalue("amqp_url")
     home = tmp_path_factory.mktemp("stack")
     server = serve_gateway(create_gateway(home / "gateway"), "127.0.0.1", 0)
     env = _env(migrated_mysql, redis_url, server.url, home)

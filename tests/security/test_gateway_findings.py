@@ -134,7 +134,7 @@ def test_cli_reads_scripts_only_inside_the_flow_folder(tmp_path: Path) -> None:
 def test_gunicorn_refuses_to_start_without_a_token(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", "import api.wsgi"], env=home_of(tmp_path),
                           capture_output=True, timeout=60)  # fmt: skip
-    assert done.returncode != 0 and b"FLOWEXEC_TOKEN" in done.stderr
+    assert done.returncode == 3 and b"FLOWEXEC_TOKEN" in done.stderr
 
 
 def test_metrics_listen_on_loopback_by_default() -> None:

@@ -102,6 +102,7 @@ def test_upgrade_downgrade_upgrade_on_mariadb(scratch_mysql: str) -> None:
         "flowexec_flow_version",
         "flowexec_engine_slot",
         "flowexec_execution",
+        "flowexec_idempotency_key",
         "flowexec_node_run",
     }
     with app.app_context():

@@ -38,7 +38,7 @@ def assert_parents_first(result: dict[str, Any], edges: list[tuple[str, str]]) -
 def test_diamond_succeeds_with_exit_0_and_json(tmp_path: Path) -> None:
     code, result = run_json("diamond.json", tmp_path)
     assert code == 0
-    assert set(result) == {"execID", "taskID", "status", "nodes"}
+    assert set(result) == {"execID", "taskID", "status", "nodes", "logTails"}
     assert result["status"] == "Succeed" and isinstance(result["taskID"], int)
     assert [n["status"] for n in result["nodes"]] == ["Succeed"] * 4
     for node in result["nodes"]:

@@ -171,4 +171,6 @@ def test_graph_is_svg_coloured_by_state(client: Any) -> None:
 def test_healthz(client: Any) -> None:
     reply = client.get("/healthz")
     assert reply.status_code == 200
-    assert reply.json["data"] == {"database": "ok", "broker": "ok"}
+    data = reply.json["data"]
+    assert (data["database"], data["schema"], data["broker"]) == ("ok", "ok", "ok")
+    assert data["revision"] == data["head"] != ""
