@@ -1,15 +1,15 @@
 """dss_workflow_task.instance_name varchar(128) (DSS 1.1.2+; DSS never fills it, nor does flowexec)
 
-Revision ID: 0008_task_instance_name
-Revises: 0007_execute_info_mediumtext
+Revision ID: 0010_task_instance_name
+Revises: 0009_node_unreachable_since
 Create Date: 2026-12-02
 
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0008_task_instance_name"
-down_revision = "0007_execute_info_mediumtext"
+revision = "0010_task_instance_name"
+down_revision = "0009_node_unreachable_since"
 branch_labels = None
 depends_on = None
 
