@@ -56,7 +56,7 @@ def add_parser(sub: Any) -> None:
     upload = bml_sub.add_parser(
         "upload", help="upload a file to BML; prints {resourceId, version} as one JSON object"
     )
-    upload.add_argument("file")
+    upload.add_argument("file", help="the file to store (a script: its name is not kept)")
     upload.add_argument("--resource-id", help="store under this resourceId (local gateway only)")
     upload.add_argument("--version", help="store as this version, e.g. v000003 (local gateway only)")
     upload.set_defaults(func=cmd_bml_upload)
