@@ -83,6 +83,9 @@ def start_node(node_id: int, settings: Settings) -> tuple[Claimed | None, list[A
             repo.touch_node(session, node_id, NodeState.QUEUED, parked=True)
             log.info("node parked at its cap node_id=%s", node_id)
             return None, []
+        # The claim's time is read under the caps' locks: a completion that freed the slot came
+        # before it, so started/finished times never show more nodes at once than a cap allows.
+        at = now()
         claimed = repo.cas_node(
             session,
             node_id,
