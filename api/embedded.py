@@ -101,7 +101,10 @@ def running_gateway(settings: Settings) -> Iterator[str | None]:
     from gateway import serve_gateway
 
     gateway = create_gateway(
-        os.path.join(settings.home, "gateway"), users=settings.gateway_users, tokens=settings.gateway_tokens
+        os.path.join(settings.home, "gateway"),
+        users=settings.gateway_users,
+        tokens=settings.gateway_tokens,
+        simulate=settings.gateway_simulate,
     )
     server = serve_gateway(gateway, "127.0.0.1", 0)
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from flowexec.errors import FlowexecError
+from flowexec.execid import Route
 from flowexec.limits import Limits
 
 
@@ -100,10 +102,33 @@ class Settings:
     max_body: int = 1_048_576
     gateway_users: Mapping[str, str] = field(default_factory=lambda: {"hadoop": "hadoop"})
     gateway_tokens: Mapping[str, str] = field(default_factory=lambda: {"LINKIS-AUTH": "*"})
+    gateway_simulate: frozenset[str] = frozenset()
+    log_root: str | None = None
     visibility_timeout: int = 3600
     engine_caps: Mapping[str, int] = field(default_factory=dict)
     routes: Mapping[str, str] = field(default_factory=dict)
     metrics_port: int | None = None
+    eureka_url: str | None = None
+    eureka_app: str = "dss-flow-entrance-server-dev"
+    eureka_host: str | None = None
+    eureka_port: int | None = None
+    trust_linkis_ticket: bool = False
+    linkis_crypt_key: str = "bdp-for-server"
+    dss_url: str | None = None
+    dss_shared_tables: bool = False
+
+    @property
+    def route(self) -> Route | None:
+        """The Eureka app and ``host:port`` execIDs name, once this instance registers."""
+        if not self.eureka_url or not self.eureka_host or not self.eureka_port:
+            return None
+        return Route(self.eureka_app, f"{self.eureka_host}:{self.eureka_port}")
+
+    @property
+    def dss_mode(self) -> bool:
+        """Dropped into a DSS: registered in its Eureka or reading flows from its workflow API."""
+        return bool(self.eureka_url or self.dss_url)
+
     metrics_host: str = "127.0.0.1"
     max_nodes: int = 5_000
     max_subflow_depth: int = 8
@@ -124,6 +149,12 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{os.path.abspath(os.path.join(self.home, 'flowexec.db'))}"
+
+    @property
+    def flow_log_root(self) -> str:
+        """Where flow logs are written: the configured root, else the local gateway's state folder
+        (whose ``filesystem/openLog`` then serves them)."""
+        return os.path.abspath(self.log_root or os.path.join(self.home, "gateway"))
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
         """Return a copy with the given fields replaced (unknown names are an error)."""
@@ -179,6 +210,13 @@ def _flag(raw: str) -> bool:
     return value in ("true", "1", "yes")
 
 
+def _app_name(raw: str) -> str:
+    value = raw.strip().lower()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", value):
+        raise ValueError(f"must be letters, digits and dashes (a Eureka app name), got {raw}")
+    return value
+
+
 def _positive_int(raw: str) -> int:
     value = int(raw)
     if value <= 0:
@@ -219,6 +257,8 @@ _VARIABLES: dict[str, tuple[str, Any]] = {
     "FLOWEXEC_MAX_BODY": ("max_body", _positive_int),
     "FLOWEXEC_GATEWAY_USERS": ("gateway_users", _secret_pairs(":")),
     "FLOWEXEC_GATEWAY_TOKENS": ("gateway_tokens", _secret_pairs("=")),
+    "FLOWEXEC_GATEWAY_SIMULATE": ("gateway_simulate", lambda raw: frozenset(n.lower() for n in _names(raw))),
+    "FLOWEXEC_LOG_ROOT": ("log_root", str),
     "FLOWEXEC_VISIBILITY_TIMEOUT": ("visibility_timeout", _positive_int),
     "FLOWEXEC_ENGINE_CAPS": (
         "engine_caps",
@@ -226,6 +266,14 @@ _VARIABLES: dict[str, tuple[str, Any]] = {
     ),
     "FLOWEXEC_ROUTES": ("routes", lambda raw: _pairs(raw, "=")),
     "FLOWEXEC_METRICS_PORT": ("metrics_port", _positive_int),
+    "FLOWEXEC_EUREKA_URL": ("eureka_url", str),
+    "FLOWEXEC_EUREKA_APP": ("eureka_app", _app_name),
+    "FLOWEXEC_EUREKA_HOST": ("eureka_host", str),
+    "FLOWEXEC_EUREKA_PORT": ("eureka_port", _positive_int),
+    "FLOWEXEC_TRUST_LINKIS_TICKET": ("trust_linkis_ticket", lambda raw: _flag(raw)),
+    "FLOWEXEC_LINKIS_CRYPT_KEY": ("linkis_crypt_key", str),
+    "FLOWEXEC_DSS_URL": ("dss_url", lambda raw: raw.rstrip("/")),
+    "FLOWEXEC_DSS_SHARED_TABLES": ("dss_shared_tables", lambda raw: _flag(raw)),
     "FLOWEXEC_METRICS_HOST": ("metrics_host", str),
     "FLOWEXEC_MAX_NODES": ("max_nodes", _positive_int),
     "FLOWEXEC_MAX_SUBFLOW_DEPTH": ("max_subflow_depth", _positive_int),

@@ -19,32 +19,20 @@ from flowexec.limits import Limits
 from flowexec.names import MAX_ID
 from flowexec.names import check_label
 from flowexec.names import check_node_id
+from flowexec.nodecode import NO_SCRIPT_RESOURCE as NO_SCRIPT_RESOURCE
+from flowexec.nodecode import SCRIPT_EMPTY as SCRIPT_EMPTY
+from flowexec.nodecode import SCRIPT_ERROR_CODE as SCRIPT_ERROR_CODE
+from flowexec.nodecode import ScriptRef as ScriptRef
+from flowexec.nodecode import appconn_code
+from flowexec.nodecode import bml_script
+from flowexec.nodecode import node_code
 
-#: Linkis engines a ``linkis.<engine>.<runType>`` node may name.
-KNOWN_ENGINES = frozenset(
-    {
-        "shell",
-        "python",
-        "spark",
-        "hive",
-        "jdbc",
-        "sqlite",
-        "presto",
-        "trino",
-        "flink",
-        "nebula",
-        "appconn",
-        "pipeline",
-        "io_file",
-        "openlookeng",
-        "elasticsearch",
-        "doris",
-    }
-)
 EMPTY_JOB_TYPE = "linkis.control.empty"
 SUBFLOW_JOB_TYPE = "workflow.subflow"
 #: DSS code types that Linkis knows under another runType.
 RUN_TYPE_ALIASES = {"sh": "shell"}
+#: Engines DSS renames before it submits (older flows name AppConn nodes ``linkis.appjoint.*``).
+ENGINE_ALIASES = {"appjoint": "appconn"}
 
 
 class NodeKind(str, Enum):
@@ -67,6 +55,11 @@ class Node:
     run_type: str | None = None
     code: str | None = None
     script: str | None = None
+    bml: ScriptRef | None = None
+    #: DSS's error for a node whose script cannot be found (the node fails when submitted).
+    script_error: str | None = None
+    #: The ``configuration`` groups the node itself sets (they replace the script's, as in DSS).
+    configured: tuple[str, ...] = ()
     variables: Mapping[str, Any] = field(default_factory=dict)
     configuration: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     disabled: bool = False
@@ -109,7 +102,9 @@ def loads(text: str) -> Any:
 
 
 def script_names(doc: Any) -> tuple[str, ...]:
-    """Return the ``jobContent.script`` file names a flow document refers to."""
+    """Return the ``jobContent.script`` file names a flow document refers to without inline code
+    (local copies of them are a convenience: a script named by the node's ``resources`` is
+    read from BML first)."""
     if not isinstance(doc, Mapping) or not isinstance(doc.get("nodes"), list):
         return ()
     names = []
@@ -253,8 +248,20 @@ def _parse_node(raw: Any, index: int, scripts: Mapping[str, str]) -> Node:
         flow_id = content.get("embeddedFlowId")
         return Node(kind=NodeKind.SUBFLOW, embedded_flow_id=_opt_str(flow_id), **common)
     engine, run_type = _split_job_type(key, job_type)
-    code, script = _node_code(key, engine, content, scripts)
-    return Node(kind=NodeKind.LINKIS, engine=engine, run_type=run_type, code=code, script=script, **common)
+    own = _mapping(params.get("configuration"))
+    common["configured"] = tuple(part for part in ("startup", "runtime", "special") if part in own)
+    if engine == "appconn":
+        return Node(kind=NodeKind.LINKIS, engine=engine, run_type=run_type, code=appconn_code(raw), **common)
+    # BML first (DSS reads only there); a local copy (inline code, a file registered with the
+    # flow) is the fallback when BML has no such resource.
+    bml = bml_script(raw)
+    code, script, error = node_code(key, raw.get("jobContent"), scripts)
+    if bml is not None:
+        script, error = bml.file_name, None
+    return Node(
+        kind=NodeKind.LINKIS, engine=engine, run_type=run_type, code=code, script=script, bml=bml,
+        script_error=error, **common,
+    )  # fmt: skip
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -262,29 +269,15 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 
 def _split_job_type(key: str, job_type: str) -> tuple[str, str]:
+    """``linkis.<engine>.<runType…>`` for any engine (Linkis engines are plugins: no closed list)."""
     parts = job_type.split(".")
-    if len(parts) < 3 or parts[0] != "linkis" or parts[1] not in KNOWN_ENGINES:
-        raise InvalidFlow(f"node {key!r} has unknown jobType {job_type!r}")
+    if len(parts) < 3 or parts[0] != "linkis" or not all(parts[1:]):
+        raise InvalidFlow(
+            f"node {key!r} has unknown jobType {job_type!r}: This is not Linkis job type "
+            "(expected linkis.<engine>.<runType>, linkis.control.empty or workflow.subflow)"
+        )
     run_type = ".".join(parts[2:])
-    return parts[1], RUN_TYPE_ALIASES.get(run_type, run_type)
-
-
-def _node_code(
-    key: str, engine: str, content: Mapping[str, Any], scripts: Mapping[str, str]
-) -> tuple[str, str | None]:
-    if engine == "appconn":
-        return json.dumps(content, sort_keys=True), None
-    code = content.get("code")
-    if isinstance(code, str) and code.strip():
-        return code, None
-    script = content.get("script")
-    if isinstance(script, str) and script:
-        if script not in scripts:
-            raise InvalidFlow(f"node {key!r}: script {script!r} not found")
-        if not scripts[script].strip():
-            raise InvalidFlow(f"node {key!r}: script {script!r} is empty")
-        return scripts[script], script
-    raise InvalidFlow(f"node {key!r}: no code (set jobContent.code or jobContent.script)")
+    return ENGINE_ALIASES.get(parts[1], parts[1]), RUN_TYPE_ALIASES.get(run_type, run_type)
 
 
 def _configuration(raw: Any) -> dict[str, dict[str, Any]]:

@@ -128,6 +128,12 @@ INFO_LISTS: Mapping[str, frozenset[NodeState]] = {
 }
 
 
+def listed_state(state: NodeState, started: bool) -> NodeState:
+    """The state DSS's lists show: a node cancelled before it started (a fail-fast or a kill
+    reached it while it waited) never ran, so DSS keeps it pending, not failed."""
+    return NodeState.PENDING if state is NodeState.CANCELLED and not started else state
+
+
 def info_lists(states: Mapping[str, NodeState]) -> dict[str, str]:
     """Return the comma lists of ``dss_workflow_execute_info`` for these node states."""
     return {

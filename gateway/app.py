@@ -67,12 +67,18 @@ def create_gateway(
     memory_retention: float = 600.0,
     kill_grace: float = 1.0,
     max_body: int = 16 * 1024 * 1024,
+    simulate: frozenset[str] = frozenset(),
 ) -> Flask:
-    """Build the gateway app; its state (jobs, history) lives in ``app.extensions``."""
+    """Build the gateway app; its state (jobs, history, BML) lives in ``app.extensions``.
+
+    ``simulate``: engines (``spark``) or ``engine.runType`` (``appconn.datachecker``) whose jobs
+    succeed without running, their log naming what they were given.
+    """
     gw = Gateway(
         Path(state_dir), users=users, tokens=tokens, faults_enabled=faults_enabled,
         max_running_per_group=max_running_per_group, max_queued_per_group=max_queued_per_group,
         sqlite_path=sqlite_path, memory_retention=memory_retention, kill_grace=kill_grace,
+        simulate=simulate,
     )  # fmt: skip
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = max_body  # larger bodies answer 413

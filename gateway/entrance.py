@@ -14,6 +14,10 @@ from typing import Any
 
 from flowexec.linkis.port import TERMINAL_STATES
 from gateway import runner
+from gateway.engines import ERR_NO_ENGINE_CONN
+from gateway.engines import engine_kind
+from gateway.engines import missing_engine
+from gateway.engines import simulated
 from gateway.faults import JOB_FAULTS
 from gateway.history import History
 from gateway.jobs import Job
@@ -47,8 +51,10 @@ class Entrance:
         sqlite_path: str | None,
         memory_retention: float,
         kill_grace: float,
+        simulate: frozenset[str] = frozenset(),
     ) -> None:
         self.root = root
+        self.simulate = frozenset(name.lower() for name in simulate)
         self.history = history
         self.faults_enabled = faults_enabled
         self.warehouse = sqlite_path or str(root / "warehouse.db")
@@ -67,7 +73,9 @@ class Entrance:
         task_id = self.history.insert(self._initial_row(req, user, execute_user, instance))
         try:
             creator = check_user_creator(req.labels, execute_user)
+            simulate = self._engine_check(req)
             job = self._enqueue(req, task_id, creator, execute_user, instance)
+            job.simulated = simulate
         except Refusal as exc:
             self.history.update(task_id, status="Failed", err_code=exc.err_code, err_desc=exc.message,
                                 updated=now_ms(), can_retry=1)  # fmt: skip
@@ -79,6 +87,16 @@ class Entrance:
         thread.start()
         logger.info("gateway accepted task_id=%s exec_id=%s", task_id, job.exec_id)
         return {"execID": job.exec_id, "taskID": task_id}
+
+    def _engine_check(self, req: SubmitRequest) -> bool:
+        """True for a simulated job; an engine the gateway does not run is refused at submit."""
+        engine, _, version = req.labels["engineType"].partition("-")
+        engine = engine.lower()
+        if simulated(self.simulate, engine, req.run_type):
+            return True
+        if engine_kind(engine, req.run_type) is None:
+            raise Refusal(missing_engine(engine, version or "1", req.run_type), ERR_NO_ENGINE_CONN)
+        return False
 
     def _initial_row(self, req: SubmitRequest, user: str, execute_user: str, instance: str) -> dict[str, Any]:
         created = now_ms()

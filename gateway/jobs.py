@@ -37,6 +37,7 @@ class Job:
     result_dir: Path
     sqlite_path: str
     fault: str = ""
+    simulated: bool = False
     fault_seconds: float = 0.0
     running_timeout: float | None = None
     queuing_timeout: float | None = None

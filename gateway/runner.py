@@ -71,6 +71,9 @@ def _execute(table: JobTable, job: Job) -> None:
             str(job.runtime.get("flowexec.fault.errDesc", "injected failure")),
         )
         return
+    if job.simulated:
+        _simulate(table, job)
+        return
     argv = command(job)
     if argv is None:
         desc = f"no engine available for engineType {job.engine} and runType {job.run_type}"
@@ -83,6 +86,18 @@ def _execute(table: JobTable, job: Job) -> None:
         job.progress = 0.5
     rc, timed_out = _spawn_and_wait(table, job, argv)
     _conclude(table, job, rc, timed_out)
+
+
+def _simulate(table: JobTable, job: Job) -> None:
+    """A simulated engine: the job succeeds without running; its log shows what it was given."""
+    with table.lock:
+        if job.cancel.is_set():
+            return
+        table.set_state(job, "Running", "Your job is Running now. Please wait it to complete.")
+        table.log(job, "INFO", f"simulated {job.engine}.{job.run_type}")
+        for line in job.code.splitlines():
+            table.log(job, "INFO", line)
+    table.finish(job, "Succeed")
 
 
 def _spawn_and_wait(table: JobTable, job: Job, argv: list[str]) -> tuple[int, bool]:

@@ -70,6 +70,7 @@ def run_gateway(
     tokens: Mapping[str, str] = DEFAULT_TOKENS,
     faults_enabled: bool = False,
     max_running: int = 50,
+    simulate: frozenset[str] = frozenset(),
 ) -> None:
     """Serve the gateway in the foreground until interrupted (``flowexec gateway``)."""
     app = create_gateway(
@@ -79,6 +80,7 @@ def run_gateway(
         faults_enabled=faults_enabled,
         max_running_per_group=max_running,
         max_queued_per_group=max(1000, 2 * max_running),
+        simulate=simulate,
     )
     server = make_server(host, port, app, threaded=True)
     logger.info("gateway serving url=http://%s:%s state_dir=%s", host, server.server_port, state_dir)

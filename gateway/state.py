@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gateway.auth import Sessions
+from gateway.bml import Bml
 from gateway.entrance import Entrance
 from gateway.faults import Faults
 from gateway.history import History
@@ -26,6 +27,7 @@ class Gateway:
         sqlite_path: str | None,
         memory_retention: float,
         kill_grace: float,
+        simulate: frozenset[str] = frozenset(),
     ) -> None:
         self.root = state_dir.resolve()
         self.root.mkdir(parents=True, exist_ok=True)
@@ -33,10 +35,12 @@ class Gateway:
         self.faults_enabled = faults_enabled
         self.faults = Faults()
         self.history = History(self.root / "history.db")
+        self.bml = Bml(self.root)
         self.entrance = Entrance(
             self.root, self.history, faults_enabled=faults_enabled,
             max_running_per_group=max_running_per_group, max_queued_per_group=max_queued_per_group,
             sqlite_path=sqlite_path, memory_retention=memory_retention, kill_grace=kill_grace,
+            simulate=simulate,
         )  # fmt: skip
 
     def reset(self) -> None:

@@ -50,7 +50,7 @@ RECONCILER_ACTIONS = Counter(
     registry=REGISTRY,
 )
 
-OPERATIONS = ("submit", "status", "progress", "history", "kill", "log", "find_by_source")
+OPERATIONS = ("submit", "status", "progress", "history", "kill", "log", "find_by_source", "open_script")
 _ACTION_KINDS: dict[type, str] = {
     RunNodes: "redispatch",
     PollNode: "poll",

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from api.cli import admin
+from api.cli import bml
 from api.cli import inspect
 from api.cli import kill
 from api.cli import run
@@ -25,6 +26,7 @@ def parser() -> argparse.ArgumentParser:
     admin.add_parsers(sub)
     inspect.add_reading_parsers(sub)
     kill.add_parser(sub)
+    bml.add_parser(sub)
     inspect.add_watching_parsers(sub)
     admin.add_bench_parser(sub)
     return top

@@ -56,6 +56,7 @@ def cmd_gateway(args: argparse.Namespace) -> int:
         tokens=tokens,
         faults_enabled=args.faults,
         max_running=args.max_running,
+        simulate=settings.gateway_simulate,
     )
     return EXIT_OK
 
@@ -63,9 +64,13 @@ def cmd_gateway(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from werkzeug.serving import make_server
 
+    from api.dss import eureka
     from api.embedded import embedded_stack
+    from flowexec.config import Settings
 
-    with embedded_stack() as stack:
+    # Registered in DSS's Eureka (FLOWEXEC_EUREKA_URL): execIDs name this host:port.
+    advertised = eureka.advertised(Settings.from_env(os.environ), args.port)
+    with embedded_stack(advertised or None) as stack:
         settings = stack.app.extensions["flowexec"].settings
         server = make_server(args.host, args.port, stack.app, threaded=True)
         # a token is printed only when it was made up here; a configured one is never echoed
@@ -75,10 +80,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"(send Token-Code: {token} and Token-User: <you>)",
             flush=True,
         )
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
+        with eureka.registered(settings):
+            try:
+                server.serve_forever()
+            except KeyboardInterrupt:
+                pass
     return EXIT_OK
 
 

@@ -35,8 +35,9 @@ if TYPE_CHECKING:
 
 
 def read_flow(path: str, scripts_dir: str | None = None) -> tuple[Any, dict[str, str]]:
-    """Read a flow file and the scripts it names: paths relative to the flow's folder (or
-    ``scripts_dir``), never outside it, symlinks included."""
+    """Read a flow file and local copies of the scripts it names: paths relative to the flow's
+    folder (or ``scripts_dir``), never outside it, symlinks included. A node whose script is in
+    BML reads it from there first; these copies are the fallback."""
     from flowexec.limits import MAX_JSON_DEPTH
     from flowexec.limits import json_depth_exceeds
 
@@ -84,6 +85,22 @@ def _strategy(args: argparse.Namespace) -> tuple[ExecuteStrategy, frozenset[str]
     return strategy, ids, None
 
 
+def _simulate(names: str | None) -> dict[str, Any]:
+    """``--simulate appconn,spark``: the local gateway's simulated engines (never a real Linkis)."""
+    from flowexec.config import Settings
+
+    if names is None:
+        return {}
+    chosen = frozenset(n.strip().lower() for n in names.split(",") if n.strip())
+    if not chosen:
+        raise UsageError("--simulate expects engine or engine.runType names, e.g. appconn,spark")
+    if Settings.from_env(os.environ).linkis_url:
+        raise UsageError(
+            "--simulate applies to the local gateway only: FLOWEXEC_LINKIS_URL names a real Linkis"
+        )
+    return {"gateway_simulate": chosen}
+
+
 def _variables(pairs: Sequence[str]) -> dict[str, str]:
     out = {}
     for pair in pairs:
@@ -99,6 +116,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from api.embedded import embedded_stack
 
+    overrides = _simulate(args.simulate)
     _flow_after_rerun(args)
     doc, scripts = read_flow(args.flow, args.scripts)
     strategy, node_ids, rerun_of = _strategy(args)
@@ -116,7 +134,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     err = Console(stderr=True)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        with embedded_stack(http=False) as stack, stack.app.app_context():
+        with embedded_stack(overrides, http=False) as stack, stack.app.app_context():
             settings = stack.app.extensions["flowexec"].settings
             from workers import dispatch
 
@@ -350,6 +368,11 @@ def add_parser(sub: Any) -> None:
         default="fail_fast",
         choices=["fail_fast", "continue", "finish_running"],
         help="what a node's failure does to the rest (default fail_fast, as DSS)",
+    )
+    run.add_argument(
+        "--simulate",
+        metavar="ENGINES",
+        help="engines (or engine.runType) the local gateway completes without running, e.g. appconn,spark",
     )
     run.add_argument("--var", action="append", metavar="NAME=VALUE", help="override a flow variable")
     run.add_argument(

@@ -1,4 +1,5 @@
-"""Who is asking: Linkis token headers, a trusted proxy's user header, or the console's session.
+"""Who is asking: the Linkis gateway's ticket, Linkis token headers, a trusted proxy's user header,
+or the console's session.
 
 ``identify`` is the one rule (headers, cookies and the peer address in, a user name out, or 401);
 ``current_user`` applies it to the Flask request, and takes the console's signed session (with a
@@ -14,6 +15,7 @@ from typing import Protocol
 from flask import request
 from flask import session
 
+from api.http import ticket
 from api.http.envelope import Forbidden
 from api.http.envelope import Unauthorized
 from flowexec.config import Settings
@@ -49,6 +51,13 @@ def identify(
     configured); a token acts for the users ``FLOWEXEC_TOKENS`` gives it, the shared
     ``FLOWEXEC_TOKEN`` for anyone.
     """
+    if settings.trust_linkis_ticket and (
+        not settings.trusted_proxies or trusted_proxy(settings, remote_addr)
+    ):
+        # Only the Linkis gateway reaches this port (README "Drop into DSS").
+        from_ticket = ticket.gateway_user(cookies, settings.linkis_crypt_key)
+        if from_ticket:
+            return check_user(from_ticket)
     if settings.proxy_user_header and trusted_proxy(settings, remote_addr):
         proxied = (headers.get(settings.proxy_user_header) or "").strip()
         if proxied:

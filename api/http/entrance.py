@@ -12,8 +12,8 @@ from flask import request
 from marshmallow import Schema
 from marshmallow import ValidationError
 
+from api.dss import workflow as dss
 from api.http import auth
-from api.http import flowlog
 from api.http import replies
 from api.http.envelope import reply
 from api.http.openapi import operation
@@ -22,7 +22,9 @@ from api.http.schemas import flow_log_query_schema
 from api.http.schemas import labels_query_schema
 from api.http.schemas import task_query_schema
 from api.http.serializers import job_item
+from api.http.serializers import listed_state
 from flowexec import execid
+from flowexec import flowlog
 from flowexec import service
 from flowexec.errors import InvalidRequest
 from flowexec.errors import NotFound
@@ -80,6 +82,11 @@ def execute() -> Response:
     params: dict[str, Any] = dict(body["params"])
     strategy, node_ids = _strategy(body, params)
     code = body["executionCode"]
+    settings = runtime().settings
+    if settings.dss_mode:  # dropped into a DSS: its workspace cookies, its flows (README "Drop into DSS")
+        params["workspace"] = dss.workspace(request, settings)
+        route = str(body["labels"].get("route") or "dev")
+        dss.ensure_flow(settings, code["flowId"], code["version"], request.cookies, route, user)
     submitted, actions = service.submit_execution(
         service.ExecutionRequest(
             flow_id=code["flowId"],
@@ -93,9 +100,10 @@ def execute() -> Response:
             labels=body["labels"],
             source=body["source"],
             submit_user=user,
+            rerun_all_if_none=True,
             idempotency_key=idempotency_key(),
         ),
-        runtime().settings,
+        settings,
     )
     dispatch.send_or_defer(actions)
     return reply({"execID": submitted.exec_id, "taskID": submitted.task_id})
@@ -140,7 +148,10 @@ def _entrance_run(exec_id: str, schema: Schema) -> tuple[dict[str, Any], reads.R
 @operation("State of a flow execution", tags=TAGS, data=replies.StatusData, query=task_query_schema)
 def status(exec_id: str) -> Response:
     task = _entrance_run(exec_id, task_query_schema)[1].task
-    return reply({"status": task.status, "execID": exec_id, "logPath": task.log_path})
+    state = task.status
+    if state == RunState.SCHEDULED.value and runtime().settings.dss_shared_tables:
+        state = RunState.RUNNING.value  # the row waits at Scheduled for DSS's sweeper; the run is live
+    return reply({"status": state, "execID": exec_id, "logPath": task.log_path})
 
 
 @bp.get("/<path:exec_id>/kill")
@@ -185,7 +196,7 @@ def execution(exec_id: str) -> Response:
         name: [] for name in ("succeedJobs", "runningJobs", "failedJobs", "pendingJobs", "skippedJobs")
     }
     for node in nodes:
-        state = NodeState(node.state)
+        state = listed_state(node)
         item = job_item(node, now_ms)
         if state is NodeState.SKIPPED:
             data["pendingJobs"].append(item)
@@ -206,7 +217,7 @@ def flow_log(exec_id: str) -> Response:
     query, run = _entrance_run(exec_id, flow_log_query_schema)
     task, nodes = run.task, reads.nodes(run.task.id)
     log, next_line = flowlog.page(
-        flowlog.flow_lines(task, nodes), query["fromLine"], query["size"], query["distinctLevel"]
+        service.flow_log_lines(task, nodes), query["fromLine"], query["size"], query["distinctLevel"]
     )
     return reply({"log": log, "execID": exec_id, "fromLine": next_line})
 
@@ -230,7 +241,7 @@ def progress(exec_id: str) -> Response:
             "succeedJobs": "succeedTasks",
             "failedJobs": "failedTasks",
             "runningJobs": "runningTasks",
-        }.get(LIST_OF_STATE.get(NodeState(node.state), ""))
+        }.get(LIST_OF_STATE.get(listed_state(node), ""))
         if name:
             counts[name] += 1
     info = [{"id": exec_id, **counts, "totalTasks": total}]

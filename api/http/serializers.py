@@ -10,6 +10,7 @@ from typing import Protocol
 
 from api.http import svg
 from flowexec import execid
+from flowexec import planner
 from flowexec.linkis.schemas import ResultPage
 from flowexec.state import NodeState
 from flowexec.store.models import Execution
@@ -115,9 +116,14 @@ def _ms(value: datetime | None) -> int:
     return int(value.timestamp() * 1000) if value is not None else 0
 
 
+def listed_state(node: NodeRun) -> NodeState:
+    """The node's state as DSS's lists show it (never started: pending, whatever ended the run)."""
+    return planner.listed_state(NodeState(node.state), node.started_at is not None)
+
+
 def job_item(node: NodeRun, now_ms: int) -> dict[str, Any]:
     """One node as DSS's canvas reads it."""
-    state = NodeState(node.state)
+    state = listed_state(node)
     item: dict[str, Any] = {
         "nodeID": node.node_key,
         "info": INFO_TEXT.get(state),

@@ -24,12 +24,14 @@ from flowexec.errors import LinkisError
 from flowexec.errors import LinkisJobNotFound
 from flowexec.errors import LinkisOutcomeUnknown
 from flowexec.errors import LinkisUnavailable
+from flowexec.linkis import bml
 from flowexec.linkis.port import TERMINAL_STATES
 from flowexec.linkis.port import JobInfo
 from flowexec.linkis.port import JobRef
 from flowexec.linkis.port import JobSpec
 from flowexec.linkis.port import JobStatus
 from flowexec.linkis.port import LogPage
+from flowexec.linkis.port import Script
 from flowexec.linkis.schemas import DirFileTreesSchema
 from flowexec.linkis.schemas import Envelope
 from flowexec.linkis.schemas import HistoryGetSchema
@@ -247,6 +249,10 @@ class LinkisClient:
         chunk = lines[start - 1 : start - 1 + (LOG_SIZE_UNBOUNDED if size < 0 else size)]
         return LogPage(lines=tuple(chunk), next_line=start + len(chunk))
 
+    def open_script(self, resource_id: str, version: str | None, file_name: str, user: str) -> Script:
+        """Read a node's script from BML, as DSS does (``filesystem/openScriptFromBML``)."""
+        return bml.open_script(self, resource_id, version, file_name, user)
+
     # -- results and files -----------------------------------------------------------------
 
     def open_log(self, path: str) -> str:
@@ -310,15 +316,19 @@ class LinkisClient:
         user: str | None = None,
         read_timeout: float | None = None,
         idempotent: bool = True,
+        files: Mapping[str, Any] | None = None,
     ) -> Envelope:
-        """Call Linkis with retries; return an envelope Linkis itself answered (any status < 100)."""
+        """Call Linkis with retries; return an envelope Linkis itself answered (any status < 100).
+
+        With ``files`` the request is multipart: ``files`` parts plus ``body`` as text parts.
+        """
         auth_retried = False
         attempt = 0
         while True:
             try:
                 if self._password is not None and not self._logged_in:
                     self.login()
-                return self._attempt(method, path, params, body, user, read_timeout)
+                return self._attempt(method, path, params, body, user, read_timeout, files)
             except AuthRejected as exc:
                 if auth_retried:
                     raise LinkisAuthError(f"Linkis rejected credentials: {exc}") from None
@@ -347,12 +357,17 @@ class LinkisClient:
         body: Any,
         user: str | None,
         read_timeout: float | None,
+        files: Mapping[str, Any] | None = None,
     ) -> Envelope:
         """Make one HTTP request and classify its outcome."""
-        # With a login session the job runs as the logged-in user: no per-call user header.
-        headers = {"Token-User": user} if user and self._password is None else None
-        with self._attempt_raw(method, path, params, body, headers, read_timeout) as resp:
+        with self._attempt_raw(
+            method, path, params, body, self.user_header(user), read_timeout, files
+        ) as resp:
             return classify(resp)
+
+    def user_header(self, user: str | None) -> dict[str, str] | None:
+        """``Token-User`` of a call made for ``user``; with a login session, none (the session's user)."""
+        return {"Token-User": user} if user and self._password is None else None
 
     def _attempt_raw(
         self,
@@ -362,11 +377,13 @@ class LinkisClient:
         body: Any,
         headers: Mapping[str, str] | None,
         read_timeout: float | None = None,
+        files: Mapping[str, Any] | None = None,
     ) -> requests.Response:
         timeout = (self._connect_timeout, read_timeout or self._read_timeout)
+        payload: dict[str, Any] = {"files": files, "data": body} if files else {"json": body}
         try:
             return self._session.request(
-                method, self._api + path, params=params, json=body, headers=headers, timeout=timeout
+                method, self._api + path, params=params, headers=headers, timeout=timeout, **payload
             )
         except requests.RequestException as exc:
             raise Transient(short_reason(exc), maybe_sent=maybe_sent(exc)) from exc

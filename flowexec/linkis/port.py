@@ -78,6 +78,23 @@ class JobInfo:
 
 
 @dataclass(frozen=True)
+class Script:
+    """A script read from BML (``filesystem/openScriptFromBML``): its body and header metadata."""
+
+    content: str
+    variables: Mapping[str, str] = field(default_factory=dict)
+    configuration: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BmlVersion:
+    """One stored version of a BML resource."""
+
+    resource_id: str
+    version: str
+
+
+@dataclass(frozen=True)
 class LogPage:
     """A slice of a job's log: lines from ``from_line`` and the cursor to send next."""
 
@@ -101,6 +118,8 @@ class Linkis(Protocol):
     def find_by_source(
         self, tag: Mapping[str, str], since_ms: int, creator: str | None = None, page_size: int = 50
     ) -> JobInfo | None: ...
+
+    def open_script(self, resource_id: str, version: str | None, file_name: str, user: str) -> Script: ...
 
 
 def engine_type(engine: str, versions: Mapping[str, str] = DEFAULT_ENGINE_VERSIONS) -> str:

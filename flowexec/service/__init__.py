@@ -17,6 +17,7 @@ The names below are the service's public surface.
 from flowexec.policy import NAMES as FAILURE_POLICIES
 from flowexec.service.cancel import cancel_execution
 from flowexec.service.cancel import cancel_node
+from flowexec.service.flowlogs import lines as flow_log_lines
 from flowexec.service.flows import FlowRef
 from flowexec.service.flows import content_hash
 from flowexec.service.flows import load_flow
@@ -60,6 +61,7 @@ __all__ = [
     "execution_nodes",
     "fail_node",
     "finish_node",
+    "flow_log_lines",
     "job_spec",
     "linkis_unreachable",
     "linkis_user",

@@ -22,6 +22,7 @@ from flowexec.events import Change
 from flowexec.graph import NodeKind
 from flowexec.policy import KILL_CANCELS
 from flowexec.policy import FailurePolicy
+from flowexec.service import flowlogs
 from flowexec.service.common import Counted
 from flowexec.service.common import emit
 from flowexec.service.common import now
@@ -209,7 +210,7 @@ def finalize(session: Session, execution: Execution) -> None:
         errors["err_desc"] = planner.failure_text(failed, execution.cancel_requested)[:256]
     repo.end_task(session, task, outcome, at, **errors)
     execution.finished_time = at
-    states = {n.node_key: NodeState(n.state) for n in nodes}
+    states = {n.node_key: planner.listed_state(NodeState(n.state), n.started_at is not None) for n in nodes}
     projections.record_end(
         session,
         execution.task_id,
@@ -219,4 +220,5 @@ def finalize(session: Session, execution: Execution) -> None:
         outcome is RunState.SUCCEED,
         at,
     )
+    flowlogs.write_after_commit(session, execution.task_id)
     log.info("execution finished task_id=%s status=%s", execution.task_id, outcome.value)

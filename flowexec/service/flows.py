@@ -139,3 +139,8 @@ def _resolver(
         return (json.loads(row.definition), json.loads(row.scripts)) if row else None
 
     return resolve
+
+
+def has_version(flow_id: int, version: str | None) -> bool:
+    """True when the flow (that version, or any when ``version`` is None) is registered."""
+    return in_transaction(lambda session: store.newest(session, flow_id, version) is not None)

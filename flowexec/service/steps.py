@@ -34,6 +34,7 @@ from flowexec.linkis.port import JobSpec
 from flowexec.linkis.port import Linkis
 from flowexec.linkis.port import engine_type
 from flowexec.service import completion
+from flowexec.service import scripts
 from flowexec.service.common import Counters
 from flowexec.service.common import emit
 from flowexec.service.common import label
@@ -65,6 +66,7 @@ class Claimed:
     task_id: int
     attempt: int
     spec: JobSpec | None
+    source: scripts.ScriptSource = scripts.ScriptSource()
 
 
 def start_node(node_id: int, settings: Settings) -> tuple[Claimed | None, list[Action]]:
@@ -81,6 +83,9 @@ def start_node(node_id: int, settings: Settings) -> tuple[Claimed | None, list[A
             repo.touch_node(session, node_id, NodeState.QUEUED, parked=True)
             log.info("node parked at its cap node_id=%s", node_id)
             return None, []
+        # The claim's time is read under the caps' locks: a completion that freed the slot came
+        # before it, so started/finished times never show more nodes at once than a cap allows.
+        at = now()
         claimed = repo.cas_node(
             session,
             node_id,
@@ -102,7 +107,7 @@ def start_node(node_id: int, settings: Settings) -> tuple[Claimed | None, list[A
             )
         emit(session, execution, [claim])
         spec = job_spec(node, repo.get_task(session, node.task_id), settings)
-        return Claimed(node_id, node.task_id, node.attempt + 1, spec), []
+        return Claimed(node_id, node.task_id, node.attempt + 1, spec, scripts.source_of(node.spec)), []
 
     return in_transaction(work)
 
@@ -169,12 +174,15 @@ def submit_node(claimed: Claimed, linkis_for: LinkisFor, settings: Settings) -> 
     node Submitting with no ids; the reconciler hands such nodes back after a grace period.
     """
     assert claimed.spec is not None
+    linkis = linkis_for(claimed.spec.user)
     try:
-        ref = linkis_for(claimed.spec.user).submit(claimed.spec)
+        # The script is read from BML here, between transactions, as DSS reads it before submitting.
+        ref = linkis.submit(scripts.resolve(claimed.spec, claimed.source, linkis, settings.max_code_chars))
     except LinkisError as exc:
         if isinstance(exc, LinkisUnavailable):
             raise
-        return finish_node(claimed.node_id, NodeState.FAILED, [NodeState.SUBMITTING], error=str(exc))
+        error = scripts.error_text(exc)
+        return finish_node(claimed.node_id, NodeState.FAILED, [NodeState.SUBMITTING], error=error)
     return record_submission(claimed.node_id, ref, settings)
 
 

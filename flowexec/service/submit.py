@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from flowexec.graph import Flow
 from flowexec.graph import NodeKind
 from flowexec.policy import FailurePolicy
 from flowexec.service import completion
+from flowexec.service import flowlogs
 from flowexec.service.common import now
 from flowexec.service.common import run_actions
 from flowexec.service.flows import load_flow
@@ -60,6 +62,9 @@ class ExecutionRequest:
     submit_user: str | None = None
     limits: planner.NodeLimits = planner.NodeLimits()
     max_parallel: int = 0
+    #: DSS's ``isReExecute``: with no failed execution of the version, every node runs (the
+    #: CLI's ``--rerun-failed`` says there is nothing to rerun instead).
+    rerun_all_if_none: bool = False
     #: A client's ``Idempotency-Key``: the same key of the same user returns the first execution.
     idempotency_key: str | None = None
 
@@ -115,9 +120,9 @@ def _submit(request: ExecutionRequest, settings: Settings) -> tuple[Submitted, l
             request.user in settings.admins,
             settings.flow_limits,
         )
-        args = StrategyArgs(request.strategy, _strategy_ids(session, request))
+        args = StrategyArgs(request.strategy, _strategy_ids(session, request, version_row.version))
         plans = planner.plan_nodes(flow, skipped_nodes(flow, args))
-        task = _insert_task(session, request, version_row, at)
+        task = _insert_task(session, request, version_row, at, settings)
         if request.idempotency_key is not None:
             repo.insert_idempotency_key(session, request.user, request.idempotency_key, task.id, at)
         skipped = sum(1 for p in plans if p.state is NodeState.SKIPPED)
@@ -137,24 +142,30 @@ def _submit(request: ExecutionRequest, settings: Settings) -> tuple[Submitted, l
             max_parallel=request.max_parallel,
         )
         repo.insert_nodes(session, _node_rows(task.id, flow, plans, request, at, settings.max_code_chars))
+        flowlogs.write_after_commit(session, task.id)  # the first lines: submitted, accepted
         roots = repo.nodes_in(session, task.id, [NodeState.QUEUED])
         actions: list[Action] = list(run_actions(roots))
         if not roots:
             completion.finalize(session, execution)
-        return Submitted(task.id, execid.build(task.id, request.user), RunState(task.status)), actions
+        exec_id = execid.build(task.id, request.user, route=settings.route)
+        return Submitted(task.id, exec_id, RunState(task.status)), actions
 
     return in_transaction(work, attempts=1)
 
 
-def _strategy_ids(session: Session, request: ExecutionRequest) -> frozenset[str]:
+def _strategy_ids(session: Session, request: ExecutionRequest, version: str) -> frozenset[str]:
     """The node ids a strategy works from; for a rerun, what succeeded or was skipped before."""
     if request.strategy is not ExecuteStrategy.RERUN_FAILED:
         return request.node_ids
     if request.rerun_of is not None:
         return _done_in(session, request.flow_id, request.rerun_of)
-    done = projections.rerun_done(session, request.flow_id)
+    done = projections.rerun_done(session, request.flow_id, version)
+    if done is None and request.rerun_all_if_none:
+        return frozenset()
     if done is None:
-        raise InvalidRequest(f"nothing to rerun: flow {request.flow_id} has no failed or cancelled execution")
+        raise InvalidRequest(
+            f"nothing to rerun: flow {request.flow_id} version {version} has no failed or cancelled execution"
+        )
     return done
 
 
@@ -175,7 +186,7 @@ def _done_in(session: Session, flow_id: int, task_id: int) -> frozenset[str]:
 
 
 def _insert_task(
-    session: Session, request: ExecutionRequest, version_row: FlowVersion, at: datetime
+    session: Session, request: ExecutionRequest, version_row: FlowVersion, at: datetime, settings: Settings
 ) -> WorkflowTask:
     params = dict(request.params)
     params["executeStrategy"] = request.strategy.value
@@ -191,12 +202,14 @@ def _insert_task(
     }
     task = repo.insert_task(
         session,
-        instance=execid.instance_name(),
+        instance=(settings.route.instance if settings.route else execid.instance_name())[:50],
         um_user=request.user,
         submit_user=request.submit_user or request.user,
         execution_code=json.dumps({"flowId": request.flow_id, "version": version_row.version}),
         progress=0.0,
-        status=RunState.INITED.value,
+        # Beside dss-server >= 1.1.2 its sweeper fails every Inited/Running row it does not own:
+        # the row waits at Scheduled (which it ignores) until the terminal status is written.
+        status=(RunState.SCHEDULED if settings.dss_shared_tables else RunState.INITED).value,
         created_time=at,
         updated_time=at,
         execute_application_name=APPLICATION,
@@ -207,7 +220,10 @@ def _insert_task(
     )
     task.exec_id = execid.short_exec_id(task.id, request.user)
     day = at.strftime("%Y-%m-%d")
-    task.log_path = f"file:///flowexec/log/{day}/{APPLICATION}/{request.user}/{task.id}.log"[:200]
+    # DSS's pattern: <log root>/log/<yyyy-MM-dd>/<creator>/<user>/<taskID>.log
+    task.log_path = f"file://{settings.flow_log_root}/log/{day}/{APPLICATION}/{request.user}/{task.id}.log"[
+        :200
+    ]
     return task
 
 
@@ -282,6 +298,9 @@ def _node_spec(
             "runType": node.run_type,
             "code": node.code,
             "script": node.script,
+            "bml": None if node.bml is None else dataclasses.asdict(node.bml),
+            "scriptError": node.script_error,
+            "configured": list(node.configured),
             "variables": merged,
             "configuration": node.configuration,
             "title": node.title,

@@ -57,16 +57,31 @@ def session() -> Session:
     return cast(Session, _source[0]())  # a scoped_session proxies its Session
 
 
+AFTER_COMMIT = "flowexec.after_commit"
+
+
+def after_commit(current: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the transaction under way commits (never if it rolls back): work
+    outside the database, such as a file write, kept out of the transaction's lock time."""
+    current.info.setdefault(AFTER_COMMIT, []).append(callback)
+
+
 @contextmanager
 def transaction() -> Iterator[Session]:
-    """Commit on success, roll back on any error."""
+    """Commit on success, roll back on any error; then the callbacks of a commit."""
     current = session()
     try:
         yield current
         current.commit()
     except BaseException:
+        current.info.pop(AFTER_COMMIT, None)
         current.rollback()
         raise
+    for callback in current.info.pop(AFTER_COMMIT, []):
+        try:
+            callback()
+        except Exception:
+            log.exception("after-commit callback failed")
 
 
 def _retryable(exc: OperationalError) -> bool:

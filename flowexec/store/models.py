@@ -69,6 +69,8 @@ class WorkflowTask(Base):
     task_resource: Mapped[str | None] = mapped_column(String(1024))
     engine_start_time: Mapped[time | None] = mapped_column(Time)
     label_json: Mapped[str | None] = mapped_column(String(200))
+    #: DSS 1.1.2+ adds it and never fills it: left NULL, as DSS leaves it.
+    instance_name: Mapped[str | None] = mapped_column(String(128))
 
 
 class WorkflowExecuteInfo(Base):

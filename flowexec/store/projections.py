@@ -74,11 +74,15 @@ def record_end(
     return info
 
 
-def rerun_done(session: Session, flow_id: int) -> frozenset[str] | None:
-    """What the newest failed execution of a flow succeeded or skipped (None: no such row)."""
+def rerun_done(session: Session, flow_id: int, version: str | None = None) -> frozenset[str] | None:
+    """What the newest failed execution of a flow (of that version, when given) succeeded or
+    skipped (None: no such row). A run in progress never touches the row, so a rerun sent
+    while another run of the version is active reruns the last failed one."""
     query = select(WorkflowExecuteInfo).where(
         WorkflowExecuteInfo.flow_id == flow_id, WorkflowExecuteInfo.status == 0
     )
+    if version is not None:
+        query = query.where(WorkflowExecuteInfo.version == version)
     info = session.execute(query.order_by(WorkflowExecuteInfo.id.desc()).limit(1)).scalar_one_or_none()
     if info is None:
         return None

@@ -25,10 +25,9 @@ NODES = cast(Table, NodeRun.__table__)
 EXECUTIONS = cast(Table, Execution.__table__)
 TASKS = cast(Table, WorkflowTask.__table__)
 
-#: A run is Running from its first node's submission on.
-NOT_STARTED = check_run_moves(
-    (RunState.INITED, RunState.SCHEDULED, RunState.WAIT_FOR_RETRY), RunState.RUNNING
-)
+#: A run is Running from its first node's submission on. A Scheduled row stays Scheduled: it is
+#: how a run waits out DSS's sweeper on a shared ``dss_workflow_task`` (FLOWEXEC_DSS_SHARED_TABLES).
+NOT_STARTED = check_run_moves((RunState.INITED, RunState.WAIT_FOR_RETRY), RunState.RUNNING)
 _NOT_STARTED = tuple(s.value for s in NOT_STARTED)
 
 #: A queued control node completes in the statement that claims it: two moves, so its

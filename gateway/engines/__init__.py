@@ -25,6 +25,26 @@ def engine_kind(engine: str, run_type: str) -> str | None:
     return None
 
 
+#: errCode of Linkis's "Cannot find the path of engineConn" (linkis-engineconn-plugin-core).
+ERR_NO_ENGINE_CONN = 20001
+
+
+def simulated(simulate: frozenset[str], engine: str, run_type: str) -> bool:
+    """True when ``engine`` or ``engine.runType`` (or a prefix of it) is in the simulate list."""
+    full = f"{engine}.{run_type}".lower()
+    return any(full == name or full.startswith(name + ".") for name in simulate)
+
+
+def missing_engine(engine: str, version: str, run_type: str) -> str:
+    """Linkis's answer for an engine it has no plugin for, with how to simulate it here."""
+    return (
+        f"Cannot find the path of engineConn with specified version: {version} and engineConnType: "
+        f"{engine}(找不到版本为：{version} engineConnType 为:{engine}的engineConn路径). The local gateway "
+        f"runs no {engine}.{run_type} jobs: simulate them with FLOWEXEC_GATEWAY_SIMULATE={engine} "
+        f"(or {engine}.{run_type}), or flowexec run --simulate {engine}"
+    )
+
+
 def command(job: Job) -> list[str] | None:
     """Build the command of a job; code goes to a file in its own working directory."""
     kind = engine_kind(job.engine, job.run_type)

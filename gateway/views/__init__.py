@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gateway.context import Route
+from gateway.views import bml
 from gateway.views import control
 from gateway.views import entrance
 from gateway.views import filesystem
@@ -10,7 +11,7 @@ from gateway.views import history
 from gateway.views import user
 
 #: Rules under ``PREFIX``, in registration order.
-ROUTES: tuple[Route, ...] = user.ROUTES + entrance.ROUTES + history.ROUTES + filesystem.ROUTES
+ROUTES: tuple[Route, ...] = user.ROUTES + entrance.ROUTES + history.ROUTES + filesystem.ROUTES + bml.ROUTES
 
 #: Rules under ``CONTROL``, registered only when faults are enabled.
 CONTROL_ROUTES: tuple[Route, ...] = control.ROUTES

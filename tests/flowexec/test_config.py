@@ -142,6 +142,31 @@ def test_default_mutable_fields_are_not_shared():
         ),
         ("FLOWEXEC_VISIBILITY_TIMEOUT", "7200", "visibility_timeout", 7200),
         ("FLOWEXEC_METRICS_PORT", "9101", "metrics_port", 9101),
+        (
+            "FLOWEXEC_GATEWAY_SIMULATE",
+            "AppConn, spark.py,",
+            "gateway_simulate",
+            frozenset({"appconn", "spark.py"}),
+        ),
+        ("FLOWEXEC_LOG_ROOT", "/var/log/flowexec", "log_root", "/var/log/flowexec"),
+        (
+            "FLOWEXEC_EUREKA_URL",
+            "http://10.0.0.5:20303/eureka/",
+            "eureka_url",
+            "http://10.0.0.5:20303/eureka/",
+        ),
+        (
+            "FLOWEXEC_EUREKA_APP",
+            "DSS-Flow-Entrance-Server-Prod",
+            "eureka_app",
+            "dss-flow-entrance-server-prod",
+        ),
+        ("FLOWEXEC_EUREKA_HOST", "10.0.0.7", "eureka_host", "10.0.0.7"),
+        ("FLOWEXEC_EUREKA_PORT", "9006", "eureka_port", 9006),
+        ("FLOWEXEC_TRUST_LINKIS_TICKET", "true", "trust_linkis_ticket", True),
+        ("FLOWEXEC_LINKIS_CRYPT_KEY", "my-key", "linkis_crypt_key", "my-key"),
+        ("FLOWEXEC_DSS_URL", "http://10.0.0.5:9001/", "dss_url", "http://10.0.0.5:9001"),
+        ("FLOWEXEC_DSS_SHARED_TABLES", "yes", "dss_shared_tables", True),
         ("FLOWEXEC_METRICS_HOST", "0.0.0.0", "metrics_host", "0.0.0.0"),
         (
             "FLOWEXEC_TOKENS",
@@ -198,6 +223,10 @@ def test_every_variable_has_a_parse_case():
         ("FLOWEXEC_MAX_BODY", "0"),
         ("FLOWEXEC_VISIBILITY_TIMEOUT", "one hour"),
         ("FLOWEXEC_METRICS_PORT", "http"),
+        ("FLOWEXEC_EUREKA_APP", "dss_flow.entrance"),
+        ("FLOWEXEC_EUREKA_PORT", "0"),
+        ("FLOWEXEC_TRUST_LINKIS_TICKET", "sure"),
+        ("FLOWEXEC_DSS_SHARED_TABLES", "2"),
         ("FLOWEXEC_GATEWAY_USERS", "hadoop"),
         ("FLOWEXEC_GATEWAY_USERS", ":pw"),
         ("FLOWEXEC_GATEWAY_TOKENS", "LINKIS-AUTH:*"),
@@ -303,6 +332,17 @@ def test_with_overrides_rejects_unknown_names():
 def test_settings_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         Settings().poll_first = 1.0  # type: ignore[misc]
+
+
+def test_the_route_names_the_registered_instance_only_with_eureka():
+    assert Settings(eureka_host="10.0.0.7", eureka_port=9006).route is None
+    registered = Settings(eureka_url="http://e/eureka/", eureka_host="10.0.0.7", eureka_port=9006)
+    assert registered.route is not None
+    assert (registered.route.application, registered.route.instance) == (
+        "dss-flow-entrance-server-dev",
+        "10.0.0.7:9006",
+    )
+    assert registered.dss_mode and Settings(dss_url="http://d").dss_mode and not Settings().dss_mode
 
 
 def test_a_configured_token_is_not_generated():

@@ -327,7 +327,7 @@ def test_subflow_without_embedded_flow_id():
     [
         "linkis",
         "linkis.shell",
-        "linkis.cobol.cbl",
+        "linkis..sql",
         "dss.shell.sh",
         "shell.sh",
         "workflow.sub",
@@ -395,13 +395,49 @@ def test_inline_code_wins_over_script():
     assert (n.code, n.script) == ("ls", None)
 
 
-def test_missing_script_is_invalid():
+def test_missing_script_fails_the_node_not_the_parse():
     raw = {"id": "a", "jobType": "linkis.shell.sh", "jobContent": {"script": "gone.sh"}}
-    with pytest.raises(InvalidFlow) as info:
-        graph.parse_flow(doc([raw]), {"other.sh": "ls"})
-    assert "'gone.sh'" in info.value.message and "not found" in info.value.message
-    with pytest.raises(InvalidFlow, match=r"'gone\.sh' not found"):
-        graph.parse_flow(doc([raw]))
+    for scripts in ({"other.sh": "ls"}, None):
+        n = graph.parse_flow(doc([raw]), scripts).node("a")
+        assert (n.code, n.script, n.bml) == (None, "gone.sh", None)
+        assert n.script_error == graph.NO_SCRIPT_RESOURCE == "Failed to get script resource"
+
+
+def test_script_in_resources_is_read_from_bml_first():
+    raw = {
+        "id": "a",
+        "jobType": "linkis.spark.sql",
+        "jobContent": {"script": "a.sql"},
+        "resources": [
+            {"fileName": "b.sql", "resourceId": "r-b", "version": "v000001"},
+            {"fileName": "a.sql", "resourceId": "r-a", "version": "v000003"},
+            {"fileName": "a.sql", "resourceId": "r-a2", "version": "v000009"},
+        ],
+    }
+    n = graph.parse_flow(doc([raw])).node("a")
+    assert n.bml == graph.ScriptRef("a.sql", "r-a", "v000003")
+    assert (n.code, n.script_error) == (None, None)
+    # A local copy is kept as the fallback when BML has no such resource.
+    local = graph.parse_flow(doc([raw]), {"a.sql": "select 1"}).node("a")
+    assert (local.bml, local.code) == (n.bml, "select 1")
+
+
+@pytest.mark.parametrize(
+    ("job_type", "engine", "run_type"),
+    [
+        ("linkis.cobol.cbl", "cobol", "cbl"),
+        ("linkis.spark.py", "spark", "py"),
+        ("linkis.appconn.eventchecker.sender", "appconn", "eventchecker.sender"),
+        ("linkis.appjoint.qualitis", "appconn", "qualitis"),
+        ("linkis.appjoint.datachecker", "appconn", "datachecker"),
+    ],
+)
+def test_any_linkis_engine_is_accepted(job_type, engine, run_type):
+    content = {"code": "x"} if engine != "appconn" else {"check.object": "db.t", "max.check.hours": "1"}
+    n = graph.parse_flow(doc([{"id": "a", "jobType": job_type, "jobContent": content}])).node("a")
+    assert (n.kind, n.engine, n.run_type) == (NodeKind.LINKIS, engine, run_type)
+    if engine == "appconn":
+        assert n.code == '{"check.object":"db.t","max.check.hours":"1"}'
 
 
 @pytest.mark.parametrize("text", ["", "   \n\t"])
@@ -413,13 +449,13 @@ def test_empty_script_is_invalid(text):
 
 
 @pytest.mark.parametrize("content", [None, {}, {"code": ""}, {"code": "  "}, {"script": ""}, {"code": 5}])
-def test_node_without_code_is_invalid(content):
+def test_node_without_code_fails_at_submit_as_dss(content):
     raw = {"id": "a", "jobType": "linkis.shell.sh"}
     if content is not None:
         raw["jobContent"] = content
-    with pytest.raises(InvalidFlow) as info:
-        graph.parse_flow(doc([raw]))
-    assert info.value.message.startswith("node 'a': no code")
+    n = graph.parse_flow(doc([raw])).node("a")
+    assert n.code is None
+    assert n.script_error == ("Script is empty" if content is None else "Failed to get script resource")
 
 
 # --- structural errors -----------------------------------------------------------------------

@@ -143,9 +143,14 @@ def check_invariants(doc: Mapping[str, Any], out: Outcome, skipped: set[str]) ->
             before = out.rows[ancestor].finished_at
             assert before is not None and out.rows[key].started_at >= before, (ancestor, key)
     assert out.info.task_id == out.task_id
+    # As DSS lists them: a node cancelled before it started is pending, not failed.
+    shown = {
+        k: "Pending" if s == "Cancelled" and out.rows[k].started_at is None else s
+        for k, s in out.states.items()
+    }
     for column, states in LIST_STATES.items():
         listed = [k for k in (getattr(out.info, column) or "").split(",") if k]
-        now = [k for k, s in out.states.items() if s in states]
+        now = [k for k, s in shown.items() if s in states]
         if column == "succeed_jobs":
             earlier = set(listed) - set(now)
             assert earlier <= {k for k, s in out.states.items() if s == "Skipped"}, earlier

@@ -42,6 +42,7 @@ SEED_TASK_COLUMNS = [
     "task_resource",
     "engine_start_time",
     "label_json",
+    "instance_name",
 ]
 SEED_INFO_COLUMNS = [
     "id",
@@ -130,6 +131,7 @@ def test_upgrade_downgrade_upgrade_on_mariadb(scratch_mysql: str) -> None:
         "`engine_start_time` time",
         "`task_resource` varchar(1024)",
         "`label_json` varchar(200)",
+        "`instance_name` varchar(128) DEFAULT NULL",
         "`execution_code` text",
         "CHARSET=utf8mb4",
     ):

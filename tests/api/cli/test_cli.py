@@ -105,12 +105,12 @@ BAD_FLOWS: dict[str, tuple[Any, str]] = {
     ),
     "duplicate": ({"nodes": [_node("a"), _node("a")], "edges": []}, "duplicate node id 'a'"),
     "job_type": (
-        {"nodes": [_node("a", jobType="linkis.cobol.cbl")], "edges": []},
-        "unknown jobType 'linkis.cobol.cbl'",
+        {"nodes": [_node("a", jobType="linkis.cobol")], "edges": []},
+        "unknown jobType 'linkis.cobol'",
     ),
-    "script": (
-        {"nodes": [_node("a", jobContent={"script": "nowhere.sh"})], "edges": []},
-        "script 'nowhere.sh' not found",
+    "empty_script": (
+        {"nodes": [_node("a", jobContent={"script": "empty.sh"})], "edges": []},
+        "script 'empty.sh' is empty",
     ),
 }
 
@@ -120,6 +120,7 @@ def test_bad_flow_exits_2_with_one_line_and_writes_nothing(case: str, tmp_path: 
     doc, expected = BAD_FLOWS[case]
     flow = tmp_path / "flow.json"
     flow.write_text(json.dumps(doc))
+    (tmp_path / "empty.sh").write_text("  \n")
     home = tmp_path / "home"
     result = flowexec("run", str(flow), home=home)
     assert result.returncode == 2

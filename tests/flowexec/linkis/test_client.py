@@ -85,11 +85,11 @@ def test_failing_job_reports_stderr_in_err_desc(client: LinkisClient) -> None:
     assert "Table not found" in (info.err_desc or "")
 
 
-def test_unknown_engine_fails_without_running(client: LinkisClient) -> None:
-    ref = client.submit(JobSpec("1 + 1", run_type="scala", engine_type="spark-3.2.1", user="hadoop"))
-
-    assert wait_terminal(client, ref).state == "Failed"
-    assert "no engine available" in (client.history(ref.task_id).err_desc or "")
+def test_unknown_engine_is_refused_at_submit(client: LinkisClient) -> None:
+    with pytest.raises(LinkisError) as info:
+        client.submit(JobSpec("1 + 1", run_type="scala", engine_type="spark-3.2.1", user="hadoop"))
+    assert info.value.err_code == 20001
+    assert "engineConnType: spark" in info.value.message and "simulate" in info.value.message
 
 
 def test_kill_hanging_job_cancels_and_stops_the_process(client: LinkisClient, tmp_path: Path) -> None:

@@ -1,13 +1,18 @@
-"""The flow log DSS's ``/{execID}/log`` serves, told from the execution's rows.
+"""The flow log: DSS's flow lines (submitted, scheduled, running, success, skipped, failed),
+told from the execution's rows, and the file they are written to.
 
-DSS writes flow lines (scheduled, running, success, skipped, failed) to a file; flowexec keeps
-each node's times in MySQL instead, so the same lines are derived on request.
+flowexec keeps each node's times in the database, so the lines are derived from the rows: at
+submit the file gets its first lines, and when the execution ends it is written whole, after
+the commit (never inside a node's transaction). ``/{execID}/log`` derives the lines while the
+execution runs and reads the file once it has ended; Linkis's ``filesystem/openLog`` serves
+the same file at the ``logPath`` the status reply gives.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from flowexec.state import NodeState
@@ -37,6 +42,8 @@ def _node_events(node: Any) -> list[tuple[datetime, str, str]]:
     if outcome is not None and node.finished_at is not None:
         level, text = outcome
         events.append((node.finished_at, level, text.format(title=node.title, error=node.error or "")))
+        if node.log_path:
+            events.append((node.finished_at, "INFO", f"node {node.title} Linkis log: {node.log_path}"))
     return events
 
 
@@ -62,6 +69,40 @@ def flow_lines(task: Any, nodes: Sequence[Any]) -> list[tuple[str, str]]:
         detail = f": {task.err_desc}" if task.err_desc else ""
         events.append((end, level, f"Job {task.status}{detail}"))
     return [(level, f"{_stamp(at)} {level} {text}") for at, level, text in events]
+
+
+def file_path(log_path: str | None) -> Path | None:
+    """The local file of a ``file://`` log path (None for any other scheme)."""
+    if not log_path or not log_path.startswith("file://"):
+        return None
+    return Path(log_path.removeprefix("file://"))
+
+
+def render(lines: Sequence[tuple[str, str]]) -> str:
+    return "".join(line + "\n" for _, line in lines)
+
+
+def write(log_path: str | None, lines: Sequence[tuple[str, str]]) -> None:
+    """Write the whole log (a temporary file renamed over it: readers never see half a log)."""
+    target = file_path(log_path)
+    if target is None:
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(render(lines), encoding="utf-8")
+    partial.replace(target)
+
+
+def read(log_path: str | None) -> list[tuple[str, str]] | None:
+    """The lines of a written log with their levels; None when there is no such file."""
+    target = file_path(log_path)
+    if target is None or not target.is_file():
+        return None
+    out = []
+    for line in target.read_text(encoding="utf-8", errors="replace").splitlines():
+        parts = line.split(" ", 3)
+        out.append((parts[2] if len(parts) > 2 and parts[2] in LEVELS else "INFO", line))
+    return out
 
 
 def page(lines: Sequence[tuple[str, str]], from_line: int, size: int, distinct: bool) -> tuple[Any, int]:

@@ -1,0 +1,1 @@
+"""Dropped into a real DSS: Eureka registration and DSS's workflow API."""

@@ -1,0 +1,2 @@
+#@set stage=ods
+echo "${stage} sh_00_05 ${run_date}"

@@ -1,0 +1,2 @@
+#@set stage=ods
+echo "${stage} sh_03_00 ${run_date}"

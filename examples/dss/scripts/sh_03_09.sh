@@ -1,0 +1,2 @@
+#@set stage=ods
+echo "${stage} sh_03_09 ${run_date}"

@@ -1,0 +1,2 @@
+#@set stage=ods
+echo "${stage} sh_04_03 ${run_date}"

@@ -1,0 +1,2 @@
+#@set stage=ods
+echo "${stage} sh_05_01 ${run_date}"

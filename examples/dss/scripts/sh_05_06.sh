@@ -1,0 +1,2 @@
+#@set stage=ods
+echo "${stage} sh_05_06 ${run_date}"

@@ -1,0 +1,2 @@
+#@set stage=ods
+echo "${stage} sh_08_10 ${run_date}"

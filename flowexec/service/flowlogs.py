@@ -1,0 +1,47 @@
+"""Writing an execution's flow log file (``dss_workflow_task.log_path``), after commits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from flowexec import flowlog
+from flowexec.store import repository as repo
+from flowexec.store.db import after_commit
+from flowexec.store.db import in_transaction
+from flowexec.store.models import NodeRun
+from flowexec.store.models import WorkflowTask
+
+log = logging.getLogger(__name__)
+
+
+def write_after_commit(session: Session, task_id: int) -> None:
+    """Write the execution's whole flow log once the current transaction commits."""
+    after_commit(session, lambda: write(task_id))
+
+
+def write(task_id: int) -> None:
+    """Derive the flow lines from the rows and write the file; a write error is only logged
+    (the lines stay derivable from the database)."""
+    task, nodes = in_transaction(lambda s: _rows(s, task_id))
+    try:
+        flowlog.write(task.log_path, flowlog.flow_lines(task, nodes))
+    except OSError as exc:
+        log.warning("flow log not written task_id=%s path=%s: %s", task_id, task.log_path, exc)
+
+
+def _rows(session: Session, task_id: int) -> tuple[WorkflowTask, Sequence[NodeRun]]:
+    return repo.get_task(session, task_id), repo.all_nodes(session, task_id)
+
+
+def lines(task: Any, nodes: Sequence[Any]) -> list[tuple[str, str]]:
+    """The flow log as ``/{execID}/log`` serves it: the file once the execution has ended, else
+    (or if the file is gone) the lines derived from the rows."""
+    if task.status in ("Succeed", "Failed", "Cancelled", "Timeout"):
+        written = flowlog.read(task.log_path)
+        if written is not None:
+            return written
+    return flowlog.flow_lines(task, nodes)
