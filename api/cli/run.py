@@ -115,6 +115,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from api.embedded import embedded_stack
+    from workers import dispatch
 
     overrides = _simulate(args.simulate)
     _flow_after_rerun(args)
@@ -136,17 +137,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         with embedded_stack(overrides, http=False) as stack, stack.app.app_context():
             settings = stack.app.extensions["flowexec"].settings
-            from workers import dispatch
-
             lease.finalize_dead_runs(stack.app, send=lambda _, actions: dispatch.send(actions))
             with lease.held(settings.home) as held:
                 submitted = _submit(args, request, settings)
                 held.own(submitted.task_id)
                 try:
-                    # woken by the commits of this process's worker; the timeout is a fallback
-                    task, nodes = watch(
-                        submitted.task_id, err, live=not args.quiet and err.is_terminal, every=0.5
-                    )
+                    live = not args.quiet and err.is_terminal  # woken by this process's commits
+                    task, nodes = watch(submitted.task_id, err, live=live, every=0.5)
                 except KeyboardInterrupt:
                     return _cancel(stack.app, submitted)
                 result = summary(submitted.exec_id, task, nodes)
