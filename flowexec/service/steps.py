@@ -237,16 +237,7 @@ def release_node(node_id: int) -> None:
     def work(session: Session) -> None:
         node, execution = lock_node(session, node_id)
         at = now()
-        back = repo.cas_node(
-            session,
-            node_id,
-            [NodeState.SUBMITTING],
-            NodeState.QUEUED,
-            attempt=node.attempt - 1,
-            queued_at=at,
-            updated_at=at,
-        )
-        if back:
+        if repo.hand_back(session, node, at):
             emit(session, execution, [Change(node.node_key, NodeState.SUBMITTING, NodeState.QUEUED)])
 
     in_transaction(work)

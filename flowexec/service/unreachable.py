@@ -52,16 +52,8 @@ def linkis_unreachable(node_id: int, error: str, deadline: float) -> Unreachable
                     session, execution, node, NodeState.SUBMITTING, NodeState.FAILED, error=line[:4000]
                 ),
             )
-        back = repo.cas_node(
-            session,
-            node_id,
-            [NodeState.SUBMITTING],
-            NodeState.QUEUED,
-            attempt=node.attempt - 1,
-            queued_at=at,
-            updated_at=at,
-            unreachable_since=since,
-            error=f"waiting for Linkis: {error}"[:4000],
+        back = repo.hand_back(
+            session, node, at, unreachable_since=since, error=f"waiting for Linkis: {error}"[:4000]
         )
         if not back:
             return Unreachable(None, [])

@@ -143,6 +143,21 @@ def cas_node(
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
+def hand_back(session: Session, node: NodeRun, at: datetime, **values: Any) -> bool:
+    """Give a node whose submission did not go through back to the queue (Submitting -> Queued),
+    its attempt not counted; True when this call won."""
+    return cas_node(
+        session,
+        node.id,
+        [NodeState.SUBMITTING],
+        NodeState.QUEUED,
+        attempt=node.attempt - 1,
+        queued_at=at,
+        updated_at=at,
+        **values,
+    )
+
+
 def touch_node(session: Session, node_id: int, state: NodeState, **values: Any) -> bool:
     """Update a node's other columns if it is still in ``state`` (no move); True when it was."""
     result = session.execute(

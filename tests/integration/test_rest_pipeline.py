@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.api.conftest import dss_body
 from tests.conftest import TOKEN
 from tests.conftest import truncate
 
@@ -129,16 +130,7 @@ def _register(client: Any, examples: Path, name: str, flow_id: int) -> str:
 
 
 def _execute(client: Any, flow_id: int, version: str, **extra: Any) -> tuple[str, int]:
-    body = {
-        "executeApplicationName": "flowexecution",
-        "requestApplicationName": "flowexecution",
-        "runType": "json",
-        "executionCode": json.dumps({"flowId": flow_id, "version": version}),
-        "params": {},
-        "labels": {"route": "dev"},
-        "source": {"projectName": "p", "flowName": "f"},
-        **extra,
-    }
+    body = dss_body(flow_id, version, **extra)
     reply = client.post(f"{ENTRANCE}/execute", json=body, headers=HEADERS)
     assert reply.status_code == 200, reply.json
     assert reply.json["method"] == "/api/entrance/execute"
