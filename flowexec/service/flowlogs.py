@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,10 +25,40 @@ def write_after_commit(session: Session, task_id: int) -> None:
     after_commit(session, lambda: write(task_id))
 
 
+#: What a node row has before it first runs (the flow log reads these too).
+_UNSTARTED = {
+    "started_at": None,
+    "finished_at": None,
+    "linkis_task_id": None,
+    "error": None,
+    "log_path": None,
+}
+
+
+def write_first_after_commit(
+    session: Session, task: Mapping[str, Any], nodes: Sequence[Mapping[str, Any]]
+) -> None:
+    """Write a new execution's first lines once its rows commit, from the values this
+    transaction inserted: nothing moves them before the first nodes are dispatched, which
+    happens after this write, so reading them back would tell the same lines."""
+    task_row = SimpleNamespace(err_desc=None, **task)
+    node_rows = [SimpleNamespace(**{**_UNSTARTED, **node}) for node in nodes]
+
+    def first_lines() -> None:
+        _write_file(task_row, node_rows)
+
+    after_commit(session, first_lines)
+
+
 def write(task_id: int) -> None:
     """Derive the flow lines from the rows and write the file; a write error is only logged
     (the lines stay derivable from the database)."""
     task, nodes = in_transaction(lambda s: _rows(s, task_id))
+    _write_file(task, nodes)
+
+
+def _write_file(task: Any, nodes: Sequence[Any]) -> None:
+    task_id = task.id
     try:
         flowlog.write(task.log_path, flowlog.flow_lines(task, nodes))
     except OSError as exc:

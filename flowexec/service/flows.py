@@ -110,11 +110,11 @@ def load_flow(
 
     Only flows the caller may run resolve, the flow itself and every subflow it names.
     """
-    exists, owner = store.owner(session, flow_id)
-    row = store.newest(session, flow_id, version) if exists else None
-    if row is None:
+    found = store.newest_with_owner(session, flow_id, version)
+    if found is None:
         what = f"flow {flow_id}" + (f" version {version}" if version else "")
         raise NotFound(f"{what} is not registered")
+    row, owner = found
     if not may_run(owner, user, admin):
         raise NotAllowed(f"flow {flow_id} belongs to another user")
     doc, scripts = json.loads(row.definition), json.loads(row.scripts)

@@ -35,9 +35,9 @@ from flowexec.state import NodeState
 from flowexec.state import RunState
 from flowexec.store import projections
 from flowexec.store import repository as repo
+from flowexec.store import submits as rows
 from flowexec.store.db import in_transaction
 from flowexec.store.models import FlowVersion
-from flowexec.store.models import WorkflowTask
 from flowexec.variables import flow_variables
 from flowexec.variables import render
 
@@ -123,32 +123,39 @@ def _submit(request: ExecutionRequest, settings: Settings) -> tuple[Submitted, l
         args = StrategyArgs(request.strategy, _strategy_ids(session, request, version_row.version))
         plans = planner.plan_nodes(flow, skipped_nodes(flow, args))
         task = _insert_task(session, request, version_row, at, settings)
+        task_id = task["id"]
         if request.idempotency_key is not None:
-            repo.insert_idempotency_key(session, request.user, request.idempotency_key, task.id, at)
+            repo.insert_idempotency_key(session, request.user, request.idempotency_key, task_id, at)
         skipped = sum(1 for p in plans if p.state is NodeState.SKIPPED)
-        execution = repo.insert_execution(
+        rows.insert_execution(
             session,
-            task_id=task.id,
-            flow_id=version_row.flow_id,
-            version=version_row.version,
-            strategy=args.strategy.value,
-            node_ids=",".join(sorted(args.node_ids)) or None,
-            failure_policy=policy.value,
-            total_nodes=len(plans),
-            settled_nodes=skipped,
-            failed_nodes=0,
-            cancel_requested=False,
-            started_time=at,
-            max_parallel=request.max_parallel,
+            {
+                "task_id": task_id,
+                "flow_id": version_row.flow_id,
+                "version": version_row.version,
+                "strategy": args.strategy.value,
+                "node_ids": ",".join(sorted(args.node_ids)) or None,
+                "failure_policy": policy.value,
+                "total_nodes": len(plans),
+                "settled_nodes": skipped,
+                "failed_nodes": 0,
+                "cancel_requested": False,
+                "started_time": at,
+                "max_parallel": request.max_parallel,
+            },
         )
-        repo.insert_nodes(session, _node_rows(task.id, flow, plans, request, at, settings.max_code_chars))
-        flowlogs.write_after_commit(session, task.id)  # the first lines: submitted, accepted
-        roots = repo.nodes_in(session, task.id, [NodeState.QUEUED])
+        nodes = _node_rows(task_id, flow, plans, request, at, settings.max_code_chars)
+        rows.insert_nodes(session, nodes)
+        roots = rows.queued(session, task_id)
         actions: list[Action] = list(run_actions(roots))
-        if not roots:
-            completion.finalize(session, execution)
-        exec_id = execid.build(task.id, request.user, route=settings.route)
-        return Submitted(task.id, exec_id, RunState(task.status)), actions
+        status = RunState(task["status"])
+        if roots:
+            flowlogs.write_first_after_commit(session, task, nodes)  # submitted, accepted, scheduled
+        else:  # nothing to run: the execution ends now, and its whole log is written
+            completion.finalize(session, repo.get_execution(session, task_id))
+            status = RunState(repo.get_task(session, task_id).status)
+        exec_id = execid.build(task_id, request.user, route=settings.route)
+        return Submitted(task_id, exec_id, status), actions
 
     return in_transaction(work, attempts=1)
 
@@ -187,7 +194,8 @@ def _done_in(session: Session, flow_id: int, task_id: int) -> frozenset[str]:
 
 def _insert_task(
     session: Session, request: ExecutionRequest, version_row: FlowVersion, at: datetime, settings: Settings
-) -> WorkflowTask:
+) -> dict[str, Any]:
+    """Insert the run's ``dss_workflow_task`` row; return its values, ``id`` included."""
     params = dict(request.params)
     params["executeStrategy"] = request.strategy.value
     if request.node_ids:
@@ -200,30 +208,36 @@ def _insert_task(
         "userCreator": f"{request.user}-{APPLICATION}",
         **{k: str(v) for k, v in request.labels.items()},
     }
-    task = repo.insert_task(
-        session,
-        instance=(settings.route.instance if settings.route else execid.instance_name())[:50],
-        um_user=request.user,
-        submit_user=request.submit_user or request.user,
-        execution_code=json.dumps({"flowId": request.flow_id, "version": version_row.version}),
-        progress=0.0,
+    task: dict[str, Any] = {
+        "instance": (settings.route.instance if settings.route else execid.instance_name())[:50],
+        "um_user": request.user,
+        "submit_user": request.submit_user or request.user,
+        "execution_code": json.dumps({"flowId": request.flow_id, "version": version_row.version}),
+        "progress": 0.0,
         # Beside dss-server >= 1.1.2 its sweeper fails every Inited/Running row it does not own:
         # the row waits at Scheduled (which it ignores) until the terminal status is written.
-        status=(RunState.SCHEDULED if settings.dss_shared_tables else RunState.INITED).value,
-        created_time=at,
-        updated_time=at,
-        execute_application_name=APPLICATION,
-        request_application_name=APPLICATION,
-        script_path=json.dumps(dict(request.source))[:200],
-        params=json.dumps(params),
-        label_json=json.dumps(labels)[:200],
-    )
-    task.exec_id = execid.short_exec_id(task.id, request.user)
+        "status": (RunState.SCHEDULED if settings.dss_shared_tables else RunState.INITED).value,
+        # DSS's DATETIME columns hold whole seconds (MariaDB drops the rest): the same on every
+        # database, and the same in the first flow log lines as in the file rewritten at the end.
+        "created_time": at.replace(microsecond=0),
+        "updated_time": at.replace(microsecond=0),
+        "execute_application_name": APPLICATION,
+        "request_application_name": APPLICATION,
+        "script_path": json.dumps(dict(request.source))[:200],
+        "params": json.dumps(params),
+        "label_json": json.dumps(labels)[:200],
+    }
+    task_id = rows.insert_task(session, task)
     day = at.strftime("%Y-%m-%d")
-    # DSS's pattern: <log root>/log/<yyyy-MM-dd>/<creator>/<user>/<taskID>.log
-    task.log_path = f"file://{settings.flow_log_root}/log/{day}/{APPLICATION}/{request.user}/{task.id}.log"[
-        :200
-    ]
+    task.update(
+        id=task_id,
+        exec_id=execid.short_exec_id(task_id, request.user),
+        # DSS's pattern: <log root>/log/<yyyy-MM-dd>/<creator>/<user>/<taskID>.log
+        log_path=f"file://{settings.flow_log_root}/log/{day}/{APPLICATION}/{request.user}/{task_id}.log"[
+            :200
+        ],
+    )
+    rows.name_task(session, task_id, task["exec_id"], task["log_path"])
     return task
 
 

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Select
+from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm import aliased
 
 from flowexec.store.models import FlowVersion
 
@@ -63,6 +66,35 @@ def add_version(session: Session, **values: Any) -> FlowVersion:
     row = FlowVersion(**values)
     session.add(row)
     return row
+
+
+def _newest_with_owner(by_version: bool) -> Select[FlowVersion, str | None]:
+    first = aliased(FlowVersion)
+    owner_of = (
+        select(first.created_by)
+        .where(first.flow_id == bindparam("flow_id"))
+        .order_by(first.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = select(FlowVersion, owner_of).where(FlowVersion.flow_id == bindparam("flow_id"))
+    if by_version:
+        query = query.where(FlowVersion.version == bindparam("version"))
+    return query.order_by(FlowVersion.id.desc()).limit(1)
+
+
+#: Built once: every ``execute`` request loads its flow with one of them.
+_NEWEST_WITH_OWNER = {True: _newest_with_owner(True), False: _newest_with_owner(False)}
+
+
+def newest_with_owner(
+    session: Session, flow_id: int, version: str | None = None
+) -> tuple[FlowVersion, str | None] | None:
+    """One version (the newest when ``version`` is None) and the flow's owner (who registered
+    its first version), in one statement; None when there is no such version."""
+    query = _NEWEST_WITH_OWNER[bool(version)]
+    row = session.execute(query, {"flow_id": flow_id, "version": version}).first()
+    return None if row is None else (row[0], row[1])
 
 
 def newest(session: Session, flow_id: int, version: str | None = None) -> FlowVersion | None:
