@@ -38,7 +38,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_queues": [Queue(name) for name in QUEUES],  # type: ignore[no-untyped-call]
         "task_routes": ROUTES,
         "worker_hijack_root_logger": False,
-        "worker_send_task_events": True,
+        # Workers send task events only while a monitor asks for them: Flower switches them on
+        # when it starts and every few seconds after (its --enable_events), and with nobody
+        # listening they cost a third of a control node's step. Senders always announce the
+        # task (task-sent), so Flower lists queued tasks too.
+        "worker_send_task_events": False,
         "task_send_sent_event": True,
         "beat_schedule": {
             "flowexec-reconcile": {
