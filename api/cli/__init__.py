@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from api.cli import admin
 from api.cli import bml
@@ -39,7 +41,37 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command; as the process's own (``argv`` None), ``flowexec run`` ends it at once."""
     args, rest = parser().parse_known_args(argv)
+    if argv is None and args.command == "run":
+        # Starting the stack allocates much and frees little: no collections until the
+        # execution is under way (cmd_run enables them again).
+        gc.disable()
+        exit_now(_main(args, rest))
+    return _main(args, rest)
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process once its output is out, skipping the interpreter's teardown.
+
+    ``flowexec run`` has stopped its worker and gateway and committed everything by now; what
+    is left is freeing a few hundred thousand objects module by module, about a third of a
+    second of a one-node run. The database needs nothing: every transaction has committed
+    (SQLite keeps them in its write-ahead log, which the next open reads).
+    """
+    import logging
+    import os
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or 1
+    os._exit(code)
+
+
+def _main(args: argparse.Namespace, rest: list[str]) -> int:
     from sqlalchemy.exc import DBAPIError
 
     from api.preflight import NotReady

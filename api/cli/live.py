@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -61,19 +62,30 @@ def committed_moves(task_id: int, every_move: bool) -> Iterator[threading.Event]
         node_transitioned.disconnect(on_moves)
 
 
+def progress_console(quiet: bool) -> Console | None:
+    """stderr's console when it shows the live table (a terminal, not ``--quiet``), else None;
+    rich is imported only then (``flowexec run --json`` in a pipe never loads it)."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    return console if console.is_terminal else None
+
+
 def watch(
-    task_id: int, console: Console, live: bool, timeout: float | None = None, every: float = 0.05
+    task_id: int, console: Console | None, live: bool, timeout: float | None = None, every: float = 0.05
 ) -> tuple[Any, Any]:
     """Refresh the node table until the execution ends: at once when this process moves its
     nodes (``flowexec run``), else every ``every`` seconds (another process runs it)."""
-    from rich.live import Live
-
     from flowexec import service
 
     deadline = time.monotonic() + timeout if timeout else None
-    view: AbstractContextManager[Live | None] = (
-        Live(console=console, refresh_per_second=8, transient=True) if live else nullcontext()
-    )
+    view: AbstractContextManager[Live | None] = nullcontext()
+    if live and console is not None:
+        from rich.live import Live
+
+        view = Live(console=console, refresh_per_second=8, transient=True)
     with view as shown, committed_moves(task_id, every_move=live) as moved:
         while True:
             moved.clear()

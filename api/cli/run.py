@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import getpass
 import json
 import os
@@ -21,6 +22,7 @@ from api.cli.common import STATE_STYLE
 from api.cli.common import UsageError
 from api.cli.common import abbreviate
 from api.cli.common import non_negative
+from api.cli.live import progress_console
 from api.cli.live import watch
 from flowexec import graph
 from flowexec.config import Settings
@@ -112,8 +114,6 @@ def _variables(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from api.embedded import embedded_stack
     from workers import dispatch
 
@@ -125,14 +125,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         flow_limits = Settings.from_env(os.environ).flow_limits
         skipped_nodes(graph.parse_flow(doc, scripts, limits=flow_limits), StrategyArgs(strategy, node_ids))
     _require_linkis()
-    request = {
-        "doc": doc,
-        "scripts": scripts,
-        "strategy": strategy,
-        "node_ids": node_ids,
-        "rerun_of": rerun_of,
-    }
-    err = Console(stderr=True)
+    request = dict(doc=doc, scripts=scripts, strategy=strategy, node_ids=node_ids, rerun_of=rerun_of)
+    err = progress_console(args.quiet)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         with embedded_stack(overrides, http=False) as stack, stack.app.app_context():
@@ -141,9 +135,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             with lease.held(settings.home) as held:
                 submitted = _submit(args, request, settings)
                 held.own(submitted.task_id)
+                gc.enable()  # main() leaves collections off while the stack starts
                 try:
-                    live = not args.quiet and err.is_terminal  # woken by this process's commits
-                    task, nodes = watch(submitted.task_id, err, live=live, every=0.5)
+                    # live or not, woken by this process's commits
+                    task, nodes = watch(submitted.task_id, err, live=err is not None, every=0.5)
                 except KeyboardInterrupt:
                     return _cancel(stack.app, submitted)
                 result = summary(submitted.exec_id, task, nodes)
@@ -153,6 +148,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result))
     else:
+        from rich.console import Console
+
         Console().print(summary_table(result))
         for title, lines in result["logTails"].items():
             Console().print(log_tail_panel(title, lines))
