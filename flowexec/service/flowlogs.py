@@ -11,11 +11,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from flowexec import flowlog
-from flowexec.store import repository as repo
+from flowexec.store import flowlog_rows
 from flowexec.store.db import after_commit
 from flowexec.store.db import in_transaction
-from flowexec.store.models import NodeRun
-from flowexec.store.models import WorkflowTask
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +51,7 @@ def write_first_after_commit(
 def write(task_id: int) -> None:
     """Derive the flow lines from the rows and write the file; a write error is only logged
     (the lines stay derivable from the database)."""
-    task, nodes = in_transaction(lambda s: _rows(s, task_id))
+    task, nodes = in_transaction(lambda s: flowlog_rows.read(s, task_id))
     _write_file(task, nodes)
 
 
@@ -63,10 +61,6 @@ def _write_file(task: Any, nodes: Sequence[Any]) -> None:
         flowlog.write(task.log_path, flowlog.flow_lines(task, nodes))
     except OSError as exc:
         log.warning("flow log not written task_id=%s path=%s: %s", task_id, task.log_path, exc)
-
-
-def _rows(session: Session, task_id: int) -> tuple[WorkflowTask, Sequence[NodeRun]]:
-    return repo.get_task(session, task_id), repo.all_nodes(session, task_id)
 
 
 def lines(task: Any, nodes: Sequence[Any]) -> list[tuple[str, str]]:
