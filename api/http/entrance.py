@@ -134,20 +134,34 @@ def owned_run(user: str, task_id: int) -> reads.RunView:
     return run
 
 
-def _entrance_run(exec_id: str, schema: Schema) -> tuple[dict[str, Any], reads.RunView]:
-    """Who asks (401 first), then the query string, then the execution they may see."""
+def _asked(exec_id: str, schema: Schema) -> tuple[str, dict[str, Any], int]:
+    """Who asks (401 first), then the query string, then the taskID the execID names."""
     user = auth.current_user()
     query = schema.load(request.args)
     tid = execid.task_id_of(exec_id)
     if query.get("taskID") is not None and query["taskID"] != tid:
         raise NotFound(f"execution {exec_id!r} has no task {query['taskID']}")
+    return user, query, tid
+
+
+def _entrance_run(exec_id: str, schema: Schema) -> tuple[dict[str, Any], reads.RunView]:
+    """The checks of ``_asked``, then the execution the caller may see."""
+    user, query, tid = _asked(exec_id, schema)
     return query, owned_run(user, tid)
+
+
+def _entrance_status(exec_id: str) -> Any:
+    """The checks of ``_asked``, then the one row ``status`` shows (owner checked)."""
+    user, _, tid = _asked(exec_id, task_query_schema)
+    row = reads.status(tid)
+    auth.check_owner(user, row.um_user)
+    return row
 
 
 @bp.get("/<path:exec_id>/status")
 @operation("State of a flow execution", tags=TAGS, data=replies.StatusData, query=task_query_schema)
 def status(exec_id: str) -> Response:
-    task = _entrance_run(exec_id, task_query_schema)[1].task
+    task = _entrance_status(exec_id)
     state = task.status
     if state == RunState.SCHEDULED.value and runtime().settings.dss_shared_tables:
         state = RunState.RUNNING.value  # the row waits at Scheduled for DSS's sweeper; the run is live

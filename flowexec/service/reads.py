@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from flowexec.config import Settings
@@ -14,6 +16,7 @@ from flowexec.service.steps import node_and_task
 from flowexec.store import flows
 from flowexec.store import history
 from flowexec.store import repository as repo
+from flowexec.store import tasks
 from flowexec.store.db import in_transaction
 from flowexec.store.flows import FlowSummary
 from flowexec.store.history import ExecutionFilter
@@ -41,6 +44,12 @@ def execution(task_id: int) -> RunView:
         return RunView(repo.get_task(session, task_id), repo.get_execution(session, task_id))
 
     return in_transaction(work)
+
+
+def status(task_id: int) -> Row[*tuple[Any, ...]]:
+    """What DSS's ``status`` shows of an execution (owner, status, log path): one row, read
+    with the execution's, as ``execution`` would, without building either."""
+    return in_transaction(lambda session: tasks.status_row(session, task_id))
 
 
 def task(task_id: int) -> WorkflowTask:
