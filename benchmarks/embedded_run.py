@@ -30,8 +30,10 @@ def _flow_file(folder: Path, name: str, nodes: int) -> Path:
 
 
 def _run(flow: Path, home: Path) -> tuple[float, dict[str, Any]]:
-    env = {**os.environ, "FLOWEXEC_HOME": str(home)}
-    for name in PRODUCTION_VARIABLES:
+    # Python caches compiled modules as it does for a user (the first run writes them; under
+    # home, not the source tree), even where PYTHONDONTWRITEBYTECODE is set for this process.
+    env = {**os.environ, "FLOWEXEC_HOME": str(home), "PYTHONPYCACHEPREFIX": str(home / "pycache")}
+    for name in (*PRODUCTION_VARIABLES, "PYTHONDONTWRITEBYTECODE"):
         env.pop(name, None)
     start = time.perf_counter()
     done = subprocess.run(
