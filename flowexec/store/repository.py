@@ -52,6 +52,35 @@ def lock_execution(session: Session, task_id: int) -> Execution:
     return row
 
 
+def read_node(session: Session, node_id: int) -> tuple[NodeRun, Execution, WorkflowTask]:
+    """A node with its execution and task rows, in one statement and without locks.
+
+    For the steps of a node whose moves only its own compare-and-set has to order (claim,
+    recording a submission, a success): what they read of the execution is either fixed
+    (flow, caps) or re-checked under its lock at the end (:func:`lock_counters_of`).
+    """
+    row = session.execute(
+        select(NodeRun, Execution, WorkflowTask)
+        .join(Execution, Execution.task_id == NodeRun.task_id)
+        .join(WorkflowTask, WorkflowTask.id == NodeRun.task_id)
+        .where(NodeRun.id == node_id)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"node run {node_id} not found")
+    return row[0], row[1], row[2]
+
+
+def lock_counters_of(session: Session, task_id: int) -> Row[*tuple[Any, ...]]:
+    """An execution's counters, its row locked until the transaction ends."""
+    return session.execute(st.LOCK_EXECUTION_COUNTERS, {"task_id": task_id}).one()
+
+
+def start_run(session: Session, task_id: int, at: datetime) -> None:
+    """Move a not-yet-started run's task row to Running (a no-op once it is)."""
+    session.execute(st.START_RUN, {"task_id": task_id, "at": at})
+
+
 def get_execution(session: Session, task_id: int) -> Execution:
     row = session.get(Execution, task_id, populate_existing=True)
     if row is None:
@@ -130,15 +159,20 @@ def cas_node(
     node_id: int,
     sources: Iterable[NodeState],
     target: NodeState,
+    *,
+    read_version: int | None = None,
     **values: Any,
 ) -> bool:
-    """Move one node to ``target`` if it is in one of ``sources``; True when this call won."""
+    """Move one node to ``target`` if it is in one of ``sources`` (and, with ``read_version``,
+    has not moved since it was read at that version); True when this call won."""
     olds = check_moves(sources, target)
+    query = update(NodeRun).where(NodeRun.id == node_id, NodeRun.state.in_([s.value for s in olds]))
+    if read_version is not None:
+        query = query.where(NodeRun.version == read_version)
     result = session.execute(
-        update(NodeRun)
-        .where(NodeRun.id == node_id, NodeRun.state.in_([s.value for s in olds]))
-        .values(state=target.value, version=NodeRun.version + 1, **values)
-        .execution_options(synchronize_session=False)
+        query.values(state=target.value, version=NodeRun.version + 1, **values).execution_options(
+            synchronize_session=False
+        )
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
