@@ -53,12 +53,8 @@ def lock_execution(session: Session, task_id: int) -> Execution:
 
 
 def read_node(session: Session, node_id: int) -> tuple[NodeRun, Execution, WorkflowTask]:
-    """A node with its execution and task rows, in one statement and without locks.
-
-    For the steps of a node whose moves only its own compare-and-set has to order (claim,
-    recording a submission, a success): what they read of the execution is either fixed
-    (flow, caps) or re-checked under its lock at the end (:func:`lock_counters_of`).
-    """
+    """A node with its execution and task rows, in one statement and without locks: for the
+    steps that only the node's own compare-and-set orders (claim, submission, success)."""
     row = session.execute(
         select(NodeRun, Execution, WorkflowTask)
         .join(Execution, Execution.task_id == NodeRun.task_id)
