@@ -44,10 +44,10 @@ class PollResult:
 
 def poll_node(node_id: int, linkis_for: LinkisFor, settings: Settings) -> PollResult:
     """Ask Linkis how a running node's job is doing; complete the node when it has ended."""
-    node, _execution, task = in_transaction(lambda s: repo.read_node(s, node_id))
+    node = in_transaction(lambda s: repo.read_step(s, node_id))
     if node.state != NodeState.RUNNING.value or node.linkis_task_id is None:
         return PollResult(None, [])
-    linkis = linkis_for(linkis_user(task, settings))
+    linkis = linkis_for(linkis_user(node, settings))
     ref = JobRef(node.linkis_exec_id or "", int(node.linkis_task_id))
     if node.deadline_at is not None and now() >= node.deadline_at:
         return PollResult(None, time_out_node(node_id))

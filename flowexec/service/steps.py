@@ -46,7 +46,6 @@ from flowexec.state import NodeState
 from flowexec.state import RunState
 from flowexec.store import repository as repo
 from flowexec.store.db import in_transaction
-from flowexec.store.models import Execution
 from flowexec.store.models import NodeRun
 from flowexec.store.models import WorkflowTask
 
@@ -79,12 +78,12 @@ def start_node(node_id: int, settings: Settings) -> tuple[Claimed | None, list[A
         # a claim lost) takes the paths below.
         if repo.complete_control(session, node_id, at):
             return None, _run_control(session, node_id, at)
-        node, execution, task = repo.read_node(session, node_id)
+        node = repo.read_step(session, node_id)
         logcontext.bind(node.task_id, node.node_key)
         if node.state != NodeState.QUEUED.value:
             log.info("claim lost node_id=%s state=%s", node_id, node.state)
             return None, []
-        if node.kind != NodeKind.LINKIS.value or _capped(execution, node, settings):
+        if node.kind != NodeKind.LINKIS.value or _capped(node, settings):
             return _claim_at_cap(session, node_id, settings)
         if not repo.cas_node(
             session,
@@ -99,18 +98,25 @@ def start_node(node_id: int, settings: Settings) -> tuple[Claimed | None, list[A
         ):
             log.info("claim lost node_id=%s", node_id)
             return None, []
-        started = RunState(task.status) not in RUN_UNSTARTED
-        emit(session, execution, [Change(node.node_key, NodeState.QUEUED, NodeState.SUBMITTING)], started)
-        return _claimed(node, task, settings), []
+        started = RunState(node.status) not in RUN_UNSTARTED
+        claim = Change(node.node_key, NodeState.QUEUED, NodeState.SUBMITTING)
+        emit(session, counted(node), [claim], task_written=started)
+        return _claimed(node, node, settings), []
 
     return in_transaction(work)
 
 
-def _capped(execution: Execution, node: NodeRun, settings: Settings) -> bool:
-    return bool(execution.max_parallel) or repo.engine_of(node) in settings.engine_caps
+def _capped(step: Any, settings: Settings) -> bool:
+    """A node whose claim has a cap to check: its execution's or its engine's."""
+    return bool(step.max_parallel) or repo.engine_of(step) in settings.engine_caps
 
 
-def _claimed(node: NodeRun, task: WorkflowTask, settings: Settings) -> Claimed:
+def counted(step: Any) -> Counters:
+    """The execution's counters as a step read them (``repository.read_step``), unlocked."""
+    return Counters(step.task_id, step.flow_id, step.run_version, step.total_nodes, step.settled_nodes)
+
+
+def _claimed(node: Any, task: Any, settings: Settings) -> Claimed:
     spec = job_spec(node, task, settings)
     return Claimed(node.id, node.task_id, node.attempt + 1, spec, scripts.source_of(node.spec))
 
@@ -226,7 +232,7 @@ def record_submission(node_id: int, ref: JobRef, settings: Settings) -> list[Act
     """Record a submitted job's ids (Submitting -> Running): the node's own compare-and-set."""
 
     def work(session: Session) -> list[Action]:
-        node, execution, _task = repo.read_node(session, node_id)
+        node = repo.read_step(session, node_id)
         logcontext.bind(node.task_id, node.node_key)
         at = now()
         timeout = float(json.loads(node.spec or "{}").get("timeout") or 0)
@@ -247,7 +253,7 @@ def record_submission(node_id: int, ref: JobRef, settings: Settings) -> list[Act
             deadline_at=deadline,
         )
         if running:
-            emit(session, execution, [Change(node.node_key, NodeState.SUBMITTING, NodeState.RUNNING)])
+            emit(session, counted(node), [Change(node.node_key, NodeState.SUBMITTING, NodeState.RUNNING)])
             return [PollNode(node_id, countdown, label(node))]
         # The node was cancelled while we submitted: its job must not run on.
         log.info("submitted after cancel node_id=%s exec_id=%s", node_id, ref.exec_id)
@@ -311,19 +317,20 @@ def succeed_node(node_id: int, settings: Settings, **values: Any) -> list[Action
     """
 
     def work(session: Session) -> list[Action]:
-        node, execution, _task = repo.read_node(session, node_id)
-        logcontext.bind(node.task_id, node.node_key)
-        if execution.max_parallel:
+        step = repo.read_step(session, node_id)
+        logcontext.bind(step.task_id, step.node_key)
+        if step.max_parallel:
             node, execution = lock_node(session, node_id)
-        if node.state != NodeState.RUNNING.value:
-            log.info("completion lost node_id=%s state=%s outcome=Succeed", node_id, node.state)
-            return []
-        if execution.max_parallel:
+            if node.state != NodeState.RUNNING.value:
+                log.info("completion lost node_id=%s state=%s outcome=Succeed", node_id, node.state)
+                return []
             return completion.complete(
                 session, execution, node, NodeState.RUNNING, NodeState.SUCCEED, **values
             )
-        capped = repo.engine_of(node) in settings.engine_caps
-        return completion.succeed(session, execution, node, capped, **values)
+        if step.state != NodeState.RUNNING.value:
+            log.info("completion lost node_id=%s state=%s outcome=Succeed", node_id, step.state)
+            return []
+        return completion.succeed(session, step, repo.engine_of(step) in settings.engine_caps, **values)
 
     return in_transaction(work)
 

@@ -52,19 +52,13 @@ def lock_execution(session: Session, task_id: int) -> Execution:
     return row
 
 
-def read_node(session: Session, node_id: int) -> tuple[NodeRun, Execution, WorkflowTask]:
-    """A node with its execution and task rows, in one statement and without locks: for the
-    steps that only the node's own compare-and-set orders (claim, submission, success)."""
-    row = session.execute(
-        select(NodeRun, Execution, WorkflowTask)
-        .join(Execution, Execution.task_id == NodeRun.task_id)
-        .join(WorkflowTask, WorkflowTask.id == NodeRun.task_id)
-        .where(NodeRun.id == node_id)
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+def read_step(session: Session, node_id: int) -> Any:
+    """A node with its execution's and task row's columns (``statements.NODE_STEP``), in one
+    statement and without locks: for the steps only the node's own compare-and-set orders."""
+    row = session.execute(st.NODE_STEP, {"node_id": node_id}).one_or_none()
     if row is None:
         raise NotFound(f"node run {node_id} not found")
-    return row[0], row[1], row[2]
+    return row
 
 
 def lock_counters_of(session: Session, task_id: int) -> Row[*tuple[Any, ...]]:

@@ -157,3 +157,43 @@ LOCK_EXECUTION_COUNTERS = (
     .where(EXECUTIONS.c.task_id == bindparam("task_id"))
     .with_for_update()
 )
+
+#: What a node's lock-free steps read (claim, submission, poll, success): the node's columns, its
+#: execution's (``run_version`` is the flow's version) and its task row's, in one round trip and
+#: without the wide rows' other columns.
+NODE_STEP = (
+    select(
+        NODES.c.id,
+        NODES.c.task_id,
+        NODES.c.node_key,
+        NODES.c.title,
+        NODES.c.job_type,
+        NODES.c.kind,
+        NODES.c.state,
+        NODES.c.children,
+        NODES.c.spec,
+        NODES.c.attempt,
+        NODES.c.version,
+        NODES.c.started_at,
+        NODES.c.linkis_exec_id,
+        NODES.c.linkis_task_id,
+        NODES.c.deadline_at,
+        NODES.c.polls,
+        EXECUTIONS.c.flow_id,
+        EXECUTIONS.c.version.label("run_version"),
+        EXECUTIONS.c.total_nodes,
+        EXECUTIONS.c.settled_nodes,
+        EXECUTIONS.c.max_parallel,
+        EXECUTIONS.c.cancel_requested,
+        TASKS.c.status,
+        TASKS.c.params,
+        TASKS.c.script_path,
+        TASKS.c.um_user,
+    )
+    .select_from(
+        NODES.join(EXECUTIONS, EXECUTIONS.c.task_id == NODES.c.task_id).join(
+            TASKS, TASKS.c.id == NODES.c.task_id
+        )
+    )
+    .where(NODES.c.id == bindparam("node_id"))
+)
