@@ -12,7 +12,9 @@ from flowexec.actions import Action
 from flowexec.actions import KillJob
 from flowexec.backoff import poll_countdown
 from flowexec.config import Settings
+from flowexec.linkis.port import JobInfo
 from flowexec.linkis.port import JobRef
+from flowexec.linkis.port import JobStatus
 from flowexec.service import completion
 from flowexec.service.common import lock_node
 from flowexec.service.common import now
@@ -51,23 +53,34 @@ def poll_node(node_id: int, linkis_for: LinkisFor, settings: Settings) -> PollRe
     ref = JobRef(node.linkis_exec_id or "", int(node.linkis_task_id))
     if node.deadline_at is not None and now() >= node.deadline_at:
         return PollResult(None, time_out_node(node_id))
-    status = linkis.status(ref)
-    if not status.terminal:
-        at = now()
-        countdown = until_deadline(poll_countdown(node.polls + 1, *schedule(settings)), node.deadline_at, at)
-        _note_poll(node_id, countdown, status.progress)
-        return PollResult(countdown, [])
-    info = linkis.history(ref.task_id)
-    outcome = LINKIS_OUTCOMES[info.status if info.status in LINKIS_OUTCOMES else status.state]
-    error = None
-    if outcome is not NodeState.SUCCEED:
-        error = f"Linkis job {ref.task_id} {info.status}: {info.err_desc or 'no error text'}"
-        if info.err_code:
-            error += f" (errCode {info.err_code})"
+    if node.polls == 0:
+        # The first poll reads the job's history row: a short job has ended by then, and that
+        # row is what its end records, so one request does what status-then-history does.
+        info = linkis.history(ref.task_id)
+        if info.status in LINKIS_OUTCOMES:
+            return PollResult(None, _ended(node_id, ref, info, info.status, settings))
+        status = JobStatus(info.status, info.progress)
+    else:
+        status = linkis.status(ref)
+        if status.terminal:
+            info = linkis.history(ref.task_id)
+            return PollResult(None, _ended(node_id, ref, info, status.state, settings))
+    at = now()
+    countdown = until_deadline(poll_countdown(node.polls + 1, *schedule(settings)), node.deadline_at, at)
+    _note_poll(node_id, countdown, status.progress)
+    return PollResult(countdown, [])
+
+
+def _ended(node_id: int, ref: JobRef, info: JobInfo, state: str, settings: Settings) -> list[Action]:
+    """Record the end of a node's job: its history row (authoritative) or else its status."""
+    outcome = LINKIS_OUTCOMES[info.status if info.status in LINKIS_OUTCOMES else state]
     ended = {"log_path": info.log_path, "result_location": info.result_location, "progress": 1.0}
     if outcome is NodeState.SUCCEED:
-        return PollResult(None, succeed_node(node_id, settings, **ended))
-    return PollResult(None, finish_node(node_id, outcome, [NodeState.RUNNING], error=error, **ended))
+        return succeed_node(node_id, settings, **ended)
+    error = f"Linkis job {ref.task_id} {info.status}: {info.err_desc or 'no error text'}"
+    if info.err_code:
+        error += f" (errCode {info.err_code})"
+    return finish_node(node_id, outcome, [NodeState.RUNNING], error=error, **ended)
 
 
 def time_out_node(node_id: int) -> list[Action]:

@@ -65,18 +65,19 @@ class Claimed:
     source: scripts.ScriptSource = scripts.ScriptSource()
 
 
-def start_node(node_id: int, settings: Settings) -> tuple[Claimed | None, list[Action]]:
+def start_node(node_id: int, settings: Settings, control: bool = True) -> tuple[Claimed | None, list[Action]]:
     """Claim a queued node (Queued -> Submitting); control nodes complete at once.
 
     A Linkis node with no cap to check is claimed by its own compare-and-set, without its
-    execution's lock: claims of one execution's nodes never wait on each other.
+    execution's lock: claims of one execution's nodes never wait on each other. ``control``
+    False: the caller knows it is a Linkis node, so the control nodes' completion is not tried.
     """
 
     def work(session: Session) -> tuple[Claimed | None, list[Action]]:
         at = now()
         # A queued control node completes in one compare-and-set; anything else (a Linkis node,
         # a claim lost) takes the paths below.
-        if repo.complete_control(session, node_id, at):
+        if control and repo.complete_control(session, node_id, at):
             return None, _run_control(session, node_id, at)
         node = repo.read_step(session, node_id)
         logcontext.bind(node.task_id, node.node_key)
