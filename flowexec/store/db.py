@@ -116,9 +116,8 @@ def engine_options(url: str, pool_size: int = 20) -> dict[str, Any]:
     return {
         # No ping at every checkout and no ROLLBACK at every checkin: two round trips that
         # doubled a node step's. ``configure_engine`` pings a connection idle for a while
-        # instead, and every use of a connection here ends its transaction itself (the Session
-        # commits or rolls back; ``Connection.close`` rolls back), so the reset had nothing left
-        # to undo.
+        # instead, and rolls back at checkin only a connection whose server says a transaction
+        # is still open (the Session and ``Connection.close`` end theirs already).
         "pool_pre_ping": False,
         "pool_reset_on_return": None,
         "pool_recycle": 3600,
@@ -160,7 +159,18 @@ def configure_engine(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+#: The server's status flag for "a transaction is open" (MySQL protocol, in every OK packet).
+SERVER_STATUS_IN_TRANS = 1
+
+
 def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine.pool, "reset")
+    def _reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
+        # pymysql keeps the last OK packet's status: a clean connection costs no round trip.
+        open_transaction = getattr(dbapi_connection, "server_status", SERVER_STATUS_IN_TRANS)
+        if not state.terminate_only and open_transaction & SERVER_STATUS_IN_TRANS:
+            dbapi_connection.rollback()
+
     @event.listens_for(engine.pool, "checkin")
     def _checked_in(_dbapi_connection: Any, record: Any) -> None:
         record.info["checked_in"] = time.monotonic()

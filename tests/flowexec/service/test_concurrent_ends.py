@@ -95,19 +95,26 @@ def _counted(app: Any, task_id: int) -> tuple[int, int, str, float]:
     return int(settled), int(failed), str(status), float(progress)
 
 
-def test_a_fan_in_ending_at_once_releases_its_join_once_and_counts_exactly(app: Any) -> None:
-    task_id, ids = _start(app, 501)
+def _fan_in_running(app: Any, flow_id: int) -> tuple[int, dict[str, int], list[Callable[[], list[Action]]]]:
+    """A fan-in whose first nodes all run; the successes of those, as calls to make at once."""
+    task_id, ids = _start(app, flow_id)
     keys = [k for k in ids if k.startswith("w")]
     for key in keys:
         _running(app, ids[key])
     settings = app.extensions["flowexec"].settings
-    actions = _at_once(app, [lambda n=ids[k]: service.succeed_node(n, settings) for k in keys])
+    return task_id, ids, [lambda n=ids[k]: service.succeed_node(n, settings) for k in keys]
+
+
+def test_a_fan_in_ending_at_once_releases_its_join_once_and_counts_exactly(app: Any) -> None:
+    task_id, ids, successes = _fan_in_running(app, 501)
+    settings = app.extensions["flowexec"].settings
+    actions = _at_once(app, successes)
     assert _released(actions) == [ids["join"]]
     settled, failed, status, progress = _counted(app, task_id)
     assert (settled, failed, status) == (WIDTH, 0, RunState.RUNNING.value)
     assert progress == pytest.approx(WIDTH / (WIDTH + 2))
     # A repeated delivery of any of them changes nothing.
-    assert _at_once(app, [lambda n=ids[k]: service.succeed_node(n, settings) for k in keys[:5]]) == []
+    assert _at_once(app, successes[:5]) == []
     assert _counted(app, task_id)[0] == WIDTH
     for key in ("join", "last"):
         _running(app, ids[key])
@@ -119,14 +126,8 @@ def test_a_fan_in_ending_at_once_releases_its_join_once_and_counts_exactly(app: 
 
 
 def test_a_kill_among_the_successes_leaves_nothing_behind(app: Any) -> None:
-    task_id, ids = _start(app, 502)
+    task_id, ids, calls = _fan_in_running(app, 502)
     keys = [k for k in ids if k.startswith("w")]
-    for key in keys:
-        _running(app, ids[key])
-    settings = app.extensions["flowexec"].settings
-    calls: list[Callable[[], list[Action]]] = [
-        lambda n=ids[k]: service.succeed_node(n, settings) for k in keys
-    ]
     calls.insert(WIDTH // 2, lambda: service.cancel_execution(task_id))
     _at_once(app, calls)
     with app.app_context():
