@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from collections.abc import Mapping
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row
 from sqlalchemy import func
-from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -108,13 +106,6 @@ def insert_task(session: Session, **values: Any) -> WorkflowTask:
     return task
 
 
-def insert_execution(session: Session, **values: Any) -> Execution:
-    execution = Execution(**values)
-    session.add(execution)
-    session.flush()
-    return execution
-
-
 def idempotent_task(session: Session, user: str, key: str) -> int | None:
     """The taskID a user's ``Idempotency-Key`` started, if any."""
     found = session.get(IdempotencyKey, (user, key))
@@ -125,10 +116,6 @@ def insert_idempotency_key(session: Session, user: str, key: str, task_id: int, 
     """Remember the execution a key started (a concurrent twin fails on the primary key)."""
     session.add(IdempotencyKey(um_user=user, idem_key=key, task_id=task_id, created_time=at))
     session.flush()
-
-
-def insert_nodes(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-    session.execute(insert(NodeRun), list(rows))
 
 
 def end_task(session: Session, task: WorkflowTask, outcome: RunState, at: datetime, **values: Any) -> None:
