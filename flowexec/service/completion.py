@@ -33,6 +33,7 @@ from flowexec.state import NODE_FAILED
 from flowexec.state import RUN_TERMINAL
 from flowexec.state import NodeState
 from flowexec.state import RunState
+from flowexec.store import flowlog_rows
 from flowexec.store import projections
 from flowexec.store import repository as repo
 from flowexec.store.models import Execution
@@ -234,7 +235,7 @@ def finalize(session: Session, execution: Execution) -> None:
     task = repo.get_task(session, execution.task_id)
     if RunState(task.status) in RUN_TERMINAL:
         return
-    nodes = repo.all_nodes(session, execution.task_id)
+    nodes = flowlog_rows.node_rows(session, execution.task_id)
     outcome = planner.run_outcome((NodeState(n.state) for n in nodes), execution.cancel_requested)
     at = now()
     errors: dict[str, Any] = {}
@@ -254,5 +255,5 @@ def finalize(session: Session, execution: Execution) -> None:
         outcome is RunState.SUCCEED,
         at,
     )
-    flowlogs.write_after_commit(session, execution.task_id)
+    flowlogs.write_ended_after_commit(session, execution.task_id, nodes)
     log.info("execution finished task_id=%s status=%s", execution.task_id, outcome.value)

@@ -18,11 +18,6 @@ from flowexec.store.db import in_transaction
 log = logging.getLogger(__name__)
 
 
-def write_after_commit(session: Session, task_id: int) -> None:
-    """Write the execution's whole flow log once the current transaction commits."""
-    after_commit(session, lambda: write(task_id))
-
-
 #: What a node row has before it first runs (the flow log reads these too).
 _UNSTARTED = {
     "started_at": None,
@@ -46,6 +41,13 @@ def write_first_after_commit(
         _write_file(task_row, node_rows)
 
     after_commit(session, first_lines)
+
+
+def write_ended_after_commit(session: Session, task_id: int, nodes: Sequence[Any]) -> None:
+    """Write an ended execution's flow log once the transaction that ended it commits, from
+    the rows it read and wrote (its task row read back here, so the times are as stored)."""
+    task = flowlog_rows.task_row(session, task_id)
+    after_commit(session, lambda: _write_file(task, nodes))
 
 
 def write(task_id: int) -> None:

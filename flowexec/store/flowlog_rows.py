@@ -45,7 +45,7 @@ NODE_COLUMNS = (
 )
 _TASK = select(*(_TASKS.c[name] for name in TASK_COLUMNS)).where(_TASKS.c.id == bindparam("task_id"))
 _NODE_ROWS = (
-    select(*(_NODES.c[name] for name in NODE_COLUMNS))
+    select(_NODES.c.node_key, *(_NODES.c[name] for name in NODE_COLUMNS))
     .where(_NODES.c.task_id == bindparam("task_id"))
     .order_by(_NODES.c.id)
 )
@@ -53,7 +53,18 @@ _NODE_ROWS = (
 
 def read(session: Session, task_id: int) -> tuple[Row[*tuple[Any, ...]], Sequence[Row[*tuple[Any, ...]]]]:
     """The task row and its nodes (in id order) with the columns ``flowlog`` reads."""
+    return task_row(session, task_id), node_rows(session, task_id)
+
+
+def task_row(session: Session, task_id: int) -> Row[*tuple[Any, ...]]:
+    """The task row's columns ``flowlog`` reads (as this transaction sees them)."""
     task = session.execute(_TASK, {"task_id": task_id}).first()
     if task is None:
         raise NotFound(f"task {task_id} not found")
-    return task, session.execute(_NODE_ROWS, {"task_id": task_id}).all()
+    return task
+
+
+def node_rows(session: Session, task_id: int) -> Sequence[Row[*tuple[Any, ...]]]:
+    """An execution's nodes in id order: their key and the columns ``flowlog`` reads (which
+    are also all that an execution's end reads: state, start, title, error)."""
+    return session.execute(_NODE_ROWS, {"task_id": task_id}).all()
