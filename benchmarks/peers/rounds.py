@@ -61,5 +61,8 @@ def run_rounds(
                 "startup_s": round(startup, 4),
                 "load_1min": load,
             }
+            walls = getattr(system, "walls", None)
+            if walls:  # systems timed by their own records: each process's wall time too
+                entry[system.key]["wall_s"] = dict(walls)
         out.append(entry)
     return out, during
