@@ -7,7 +7,9 @@ No peer virtualenv is made here, and no test asserts a time.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from benchmarks.peers import table
 from benchmarks.peers import venvs
 from benchmarks.peers.runners import peer_common
 from benchmarks.peers.systems import CanvasPeer
+from benchmarks.peers.systems import recorded_seconds
 from benchmarks.workloads import random_dag
 from flowexec.graph import parse_flow
 
@@ -173,3 +176,16 @@ def test_the_canvas_peer_runs_every_workload_on_redis(redis_url: str, tmp_path: 
     assert all(value > 0 for value in seconds.values())
     assert startup > 0
     assert peer.versions()["celery"]
+
+
+def test_recorded_seconds_reads_a_runs_own_span(tmp_path: Path) -> None:
+    database = tmp_path / "runs.db"
+    with closing(sqlite3.connect(database)) as db:
+        db.execute("CREATE TABLE run (id INTEGER, started TEXT, finished TEXT)")
+        db.execute("INSERT INTO run VALUES (1, '2026-01-01 10:00:00.250000', '2026-01-01 10:00:02.000000')")
+        db.execute("INSERT INTO run VALUES (2, '2026-01-01 10:00:00', NULL)")
+        db.commit()
+    sql = "SELECT started, finished FROM run WHERE id = ?"
+    assert recorded_seconds(database, sql, 1) == 1.75
+    with pytest.raises(RuntimeError, match="no finished run 2"):
+        recorded_seconds(database, sql, 2)
