@@ -52,6 +52,8 @@ NODE_ACTIVE = frozenset({NodeState.SUBMITTING, NodeState.RUNNING})
 NODE_UNSETTLED = NODE_UNSTARTED | NODE_ACTIVE
 
 RUN_TERMINAL = frozenset({RunState.SUCCEED, RunState.FAILED, RunState.CANCELLED, RunState.TIMEOUT})
+#: A run that no node has been submitted for yet: its first submission makes it Running.
+RUN_UNSTARTED = frozenset({RunState.INITED, RunState.WAIT_FOR_RETRY})
 
 #: Legal node moves, applied to every write of a node's state (``store.repository``).
 #: A worker that died mid-submit hands its node back (Submitting -> Queued); a retry sends a

@@ -53,11 +53,13 @@ def send(actions: Iterable[Action]) -> None:
             if queue:
                 options["queue"] = queue
             labels = action.labels or ("",) * len(action.node_ids)
+            # A Linkis node's claim skips the control nodes' one-statement completion.
+            hint = {"linkis": True} if action.engine else {}
             if len(action.node_ids) == 1:
-                run_node.apply_async((action.node_ids[0],), {"node": labels[0]}, **options)
+                run_node.apply_async((action.node_ids[0],), {"node": labels[0], **hint}, **options)
             elif action.node_ids:
                 group(
-                    run_node.si(node_id, node=name)
+                    run_node.si(node_id, node=name, **hint)
                     for node_id, name in zip(action.node_ids, labels, strict=True)
                 ).apply_async(**options)
         elif isinstance(action, PollNode):

@@ -35,14 +35,15 @@ DB_RETRY = {
 
 
 @shared_task(name="flowexec.run_node", bind=True, max_retries=SUBMIT_RETRIES, **DB_RETRY)
-def run_node(self: Task, node_run_id: int, node: str = "") -> None:
+def run_node(self: Task, node_run_id: int, node: str = "", linkis: bool = False) -> None:
     """Claim a queued node and submit its Linkis job (control nodes complete at once).
 
-    ``node`` (``<taskID>:<key>``) only labels the task in Flower and the logs.
+    ``node`` (``<taskID>:<key>``) only labels the task in Flower and the logs; ``linkis`` says
+    the node is a Linkis node (a hint: a message without it works for either kind).
     """
     settings = runtime().settings
     log.info("run_node node_id=%s", node_run_id)
-    claimed, actions = service.start_node(node_run_id, settings)
+    claimed, actions = service.start_node(node_run_id, settings, control=not linkis)
     if claimed is not None and claimed.spec is not None:
         try:
             actions += service.submit_node(claimed, runtime().linkis_for, settings)

@@ -4,7 +4,8 @@ rows it names). The service writes no SQL: ``flowexec.store`` owns every stateme
 
 - ``flows``: register and load flow versions
 - ``submit``: start an execution
-- ``steps``: a node's claim, submission, polls and end
+- ``steps``: a node's claim, submission and end
+- ``polls``: a running node's polls
 - ``completion``: what follows a node's end (retries, failure policy, children, the run's end)
 - ``cancel``: kills of an execution or a node
 - ``reconcile``: the reconciler's pass and the adoption of orphaned submissions
@@ -22,23 +23,24 @@ from flowexec.service.flows import FlowRef
 from flowexec.service.flows import content_hash
 from flowexec.service.flows import load_flow
 from flowexec.service.flows import register_flow
+from flowexec.service.polls import PollResult
+from flowexec.service.polls import poll_node
+from flowexec.service.polls import time_out_node
 from flowexec.service.reads import execution_nodes
 from flowexec.service.reads import node_linkis_user
 from flowexec.service.reconcile import adopt_node
 from flowexec.service.reconcile import reconcile
 from flowexec.service.steps import Claimed
 from flowexec.service.steps import LinkisFor
-from flowexec.service.steps import PollResult
 from flowexec.service.steps import fail_node
 from flowexec.service.steps import finish_node
 from flowexec.service.steps import job_spec
 from flowexec.service.steps import linkis_user
-from flowexec.service.steps import poll_node
 from flowexec.service.steps import record_submission
 from flowexec.service.steps import release_node
 from flowexec.service.steps import start_node
 from flowexec.service.steps import submit_node
-from flowexec.service.steps import time_out_node
+from flowexec.service.steps import succeed_node
 from flowexec.service.submit import ExecutionRequest
 from flowexec.service.submit import Submitted
 from flowexec.service.submit import submit_execution
@@ -75,5 +77,6 @@ __all__ = [
     "start_node",
     "submit_execution",
     "submit_node",
+    "succeed_node",
     "time_out_node",
 ]

@@ -24,6 +24,7 @@ from flowexec.policy import KILL_CANCELS
 from flowexec.policy import FailurePolicy
 from flowexec.service import flowlogs
 from flowexec.service.common import Counted
+from flowexec.service.common import Counters
 from flowexec.service.common import emit
 from flowexec.service.common import now
 from flowexec.service.common import run_actions
@@ -71,6 +72,39 @@ def complete(
     emit(session, execution, changes)
     if execution.settled_nodes >= execution.total_nodes:
         finalize(session, execution)
+    return actions
+
+
+def succeed(session: Session, step: Any, capped: bool, **values: Any) -> list[Action]:
+    """A running node's success, its execution's row locked only for the counters, at the end.
+
+    ``step``: the node as ``repository.read_step`` read it, without a lock. The node's
+    compare-and-set orders its own moves, and each child's row lock orders the ends of a join's
+    parents; of the execution only ``cancel_requested`` is used (a kill that sets it after this
+    read cancels the children queued here, Queued by then). Kills and failures lock the execution
+    first and the nodes after; where one meets this order InnoDB reports a deadlock and
+    ``in_transaction`` runs the loser again. ``capped``: the node's engine has a cap, whose
+    oldest parked node may start now.
+    """
+    at = now()
+    if not repo.cas_node(
+        session, step.id, [NodeState.RUNNING], NodeState.SUCCEED, finished_at=at, updated_at=at, **values
+    ):
+        log.info("completion lost node_id=%s outcome=Succeed", step.id)
+        return []
+    changes = [Change(step.node_key, NodeState.RUNNING, NodeState.SUCCEED)]
+    engine = repo.engine_of(step)
+    actions: list[Action] = []
+    if capped and engine:
+        actions += run_actions(repo.parked(session, 1, engine=engine))
+    if not step.cancel_requested:
+        actions += run_actions(release(session, step, repo.children_of(step), changes, at))
+    row = repo.lock_counters_of(session, step.task_id)
+    counters = Counters(row.task_id, row.flow_id, row.version, row.total_nodes, row.settled_nodes + 1)
+    written = repo.settle_one(session, counters.task_id, counters.settled_nodes, counters.total_nodes, at)
+    emit(session, counters, changes, task_written=written)
+    if counters.settled_nodes >= counters.total_nodes:
+        finalize(session, repo.get_execution(session, counters.task_id))
     return actions
 
 

@@ -41,7 +41,9 @@ from flowexec.service.common import label
 from flowexec.service.common import lock_node
 from flowexec.service.common import now
 from flowexec.service.common import run_actions
+from flowexec.state import RUN_UNSTARTED
 from flowexec.state import NodeState
+from flowexec.state import RunState
 from flowexec.store import repository as repo
 from flowexec.store.db import in_transaction
 from flowexec.store.models import NodeRun
@@ -50,12 +52,6 @@ from flowexec.store.models import WorkflowTask
 log = logging.getLogger(__name__)
 
 LinkisFor = Callable[[str], Linkis]
-LINKIS_OUTCOMES = {
-    "Succeed": NodeState.SUCCEED,
-    "Failed": NodeState.FAILED,
-    "Cancelled": NodeState.CANCELLED,
-    "Timeout": NodeState.TIMEOUT,
-}
 
 
 @dataclass(frozen=True)
@@ -69,47 +65,94 @@ class Claimed:
     source: scripts.ScriptSource = scripts.ScriptSource()
 
 
-def start_node(node_id: int, settings: Settings) -> tuple[Claimed | None, list[Action]]:
-    """Claim a queued node (Queued -> Submitting); control nodes complete at once."""
+def start_node(node_id: int, settings: Settings, control: bool = True) -> tuple[Claimed | None, list[Action]]:
+    """Claim a queued node (Queued -> Submitting); control nodes complete at once.
+
+    A Linkis node with no cap to check is claimed by its own compare-and-set, without its
+    execution's lock: claims of one execution's nodes never wait on each other. ``control``
+    False: the caller knows it is a Linkis node, so the control nodes' completion is not tried.
+    """
 
     def work(session: Session) -> tuple[Claimed | None, list[Action]]:
         at = now()
         # A queued control node completes in one compare-and-set; anything else (a Linkis node,
-        # a claim lost) takes the general path below.
-        if repo.complete_control(session, node_id, at):
+        # a claim lost) takes the paths below.
+        if control and repo.complete_control(session, node_id, at):
             return None, _run_control(session, node_id, at)
-        node, execution = lock_node(session, node_id)
-        if node.state == NodeState.QUEUED.value and completion.over_cap(session, execution, node, settings):
-            repo.touch_node(session, node_id, NodeState.QUEUED, parked=True)
-            log.info("node parked at its cap node_id=%s", node_id)
+        node = repo.read_step(session, node_id)
+        logcontext.bind(node.task_id, node.node_key)
+        if node.state != NodeState.QUEUED.value:
+            log.info("claim lost node_id=%s state=%s", node_id, node.state)
             return None, []
-        # The claim's time is read under the caps' locks: a completion that freed the slot came
-        # before it, so started/finished times never show more nodes at once than a cap allows.
-        at = now()
-        claimed = repo.cas_node(
+        if node.kind != NodeKind.LINKIS.value or _capped(node, settings):
+            return _claim_at_cap(session, node_id, settings)
+        if not repo.cas_node(
             session,
             node_id,
             [NodeState.QUEUED],
             NodeState.SUBMITTING,
+            read_version=node.version,
             attempt=node.attempt + 1,
             started_at=at,
             updated_at=at,
             parked=False,
-        )
-        if not claimed:
-            log.info("claim lost node_id=%s state=%s", node_id, node.state)
+        ):
+            log.info("claim lost node_id=%s", node_id)
             return None, []
+        started = RunState(node.status) not in RUN_UNSTARTED
         claim = Change(node.node_key, NodeState.QUEUED, NodeState.SUBMITTING)
-        if node.kind != NodeKind.LINKIS.value:
-            # One batch for both moves: the seed tables are written once for a control node.
-            return None, completion.complete(
-                session, execution, node, NodeState.SUBMITTING, NodeState.SUCCEED, prior=(claim,)
-            )
-        emit(session, execution, [claim])
-        spec = job_spec(node, repo.get_task(session, node.task_id), settings)
-        return Claimed(node_id, node.task_id, node.attempt + 1, spec, scripts.source_of(node.spec)), []
+        emit(session, counted(node), [claim], task_written=started)
+        return _claimed(node, node, settings), []
 
     return in_transaction(work)
+
+
+def _capped(step: Any, settings: Settings) -> bool:
+    """A node whose claim has a cap to check: its execution's or its engine's."""
+    return bool(step.max_parallel) or repo.engine_of(step) in settings.engine_caps
+
+
+def counted(step: Any) -> Counters:
+    """The execution's counters as a step read them (``repository.read_step``), unlocked."""
+    return Counters(step.task_id, step.flow_id, step.run_version, step.total_nodes, step.settled_nodes)
+
+
+def _claimed(node: Any, task: Any, settings: Settings) -> Claimed:
+    spec = job_spec(node, task, settings)
+    return Claimed(node.id, node.task_id, node.attempt + 1, spec, scripts.source_of(node.spec))
+
+
+def _claim_at_cap(session: Session, node_id: int, settings: Settings) -> tuple[Claimed | None, list[Action]]:
+    """Claim a node under its execution's lock, parking it when a cap is full."""
+    node, execution = lock_node(session, node_id)
+    if node.state == NodeState.QUEUED.value and completion.over_cap(session, execution, node, settings):
+        repo.touch_node(session, node_id, NodeState.QUEUED, parked=True)
+        log.info("node parked at its cap node_id=%s", node_id)
+        return None, []
+    # The claim's time is read under the caps' locks: a completion that freed the slot came
+    # before it, so started/finished times never show more nodes at once than a cap allows.
+    at = now()
+    claimed = repo.cas_node(
+        session,
+        node_id,
+        [NodeState.QUEUED],
+        NodeState.SUBMITTING,
+        attempt=node.attempt + 1,
+        started_at=at,
+        updated_at=at,
+        parked=False,
+    )
+    if not claimed:
+        log.info("claim lost node_id=%s state=%s", node_id, node.state)
+        return None, []
+    claim = Change(node.node_key, NodeState.QUEUED, NodeState.SUBMITTING)
+    if node.kind != NodeKind.LINKIS.value:
+        # One batch for both moves: the seed tables are written once for a control node.
+        return None, completion.complete(
+            session, execution, node, NodeState.SUBMITTING, NodeState.SUCCEED, prior=(claim,)
+        )
+    emit(session, execution, [claim])
+    return _claimed(node, repo.get_task(session, node.task_id), settings), []
 
 
 def _run_control(session: Session, node_id: int, at: datetime) -> list[Action]:
@@ -187,12 +230,15 @@ def submit_node(claimed: Claimed, linkis_for: LinkisFor, settings: Settings) -> 
 
 
 def record_submission(node_id: int, ref: JobRef, settings: Settings) -> list[Action]:
+    """Record a submitted job's ids (Submitting -> Running): the node's own compare-and-set."""
+
     def work(session: Session) -> list[Action]:
-        node, execution = lock_node(session, node_id)
+        node = repo.read_step(session, node_id)
+        logcontext.bind(node.task_id, node.node_key)
         at = now()
         timeout = float(json.loads(node.spec or "{}").get("timeout") or 0)
         deadline = (node.started_at or at) + timedelta(seconds=timeout) if timeout > 0 else None
-        countdown = until_deadline(poll_countdown(0, *_schedule(settings)), deadline, at)
+        countdown = until_deadline(poll_countdown(0, *schedule(settings)), deadline, at)
         running = repo.cas_node(
             session,
             node_id,
@@ -208,7 +254,7 @@ def record_submission(node_id: int, ref: JobRef, settings: Settings) -> list[Act
             deadline_at=deadline,
         )
         if running:
-            emit(session, execution, [Change(node.node_key, NodeState.SUBMITTING, NodeState.RUNNING)])
+            emit(session, counted(node), [Change(node.node_key, NodeState.SUBMITTING, NodeState.RUNNING)])
             return [PollNode(node_id, countdown, label(node))]
         # The node was cancelled while we submitted: its job must not run on.
         log.info("submitted after cancel node_id=%s exec_id=%s", node_id, ref.exec_id)
@@ -220,7 +266,7 @@ def record_submission(node_id: int, ref: JobRef, settings: Settings) -> list[Act
     return in_transaction(work)
 
 
-def _schedule(settings: Settings) -> tuple[float, float, float]:
+def schedule(settings: Settings) -> tuple[float, float, float]:
     return settings.poll_first, settings.poll_max, settings.poll_growth
 
 
@@ -243,75 +289,9 @@ def release_node(node_id: int) -> None:
     in_transaction(work)
 
 
-@dataclass(frozen=True)
-class PollResult:
-    """What a poll found: ``retry_in`` seconds when the job still runs, else the actions."""
-
-    retry_in: float | None
-    actions: list[Action]
-
-
-def poll_node(node_id: int, linkis_for: LinkisFor, settings: Settings) -> PollResult:
-    """Ask Linkis how a running node's job is doing; complete the node when it has ended."""
-    node, task = in_transaction(lambda s: node_and_task(s, node_id))
-    if node.state != NodeState.RUNNING.value or node.linkis_task_id is None:
-        return PollResult(None, [])
-    linkis = linkis_for(linkis_user(task, settings))
-    ref = JobRef(node.linkis_exec_id or "", int(node.linkis_task_id))
-    if node.deadline_at is not None and now() >= node.deadline_at:
-        return PollResult(None, time_out_node(node_id))
-    status = linkis.status(ref)
-    if not status.terminal:
-        at = now()
-        countdown = until_deadline(poll_countdown(node.polls + 1, *_schedule(settings)), node.deadline_at, at)
-        _note_poll(node_id, countdown, status.progress)
-        return PollResult(countdown, [])
-    info = linkis.history(ref.task_id)
-    outcome = LINKIS_OUTCOMES[info.status if info.status in LINKIS_OUTCOMES else status.state]
-    error = None
-    if outcome is not NodeState.SUCCEED:
-        error = f"Linkis job {ref.task_id} {info.status}: {info.err_desc or 'no error text'}"
-        if info.err_code:
-            error += f" (errCode {info.err_code})"
-    actions = finish_node(
-        node_id,
-        outcome,
-        [NodeState.RUNNING],
-        error=error,
-        log_path=info.log_path,
-        result_location=info.result_location,
-        progress=1.0,
-    )
-    return PollResult(None, actions)
-
-
-def time_out_node(node_id: int) -> list[Action]:
-    """End a running node past its deadline: Timeout (terminal, a failure) and kill its job."""
-
-    def work(session: Session) -> list[Action]:
-        node, execution = lock_node(session, node_id)
-        if node.state != NodeState.RUNNING.value:
-            return []
-        timeout = json.loads(node.spec or "{}").get("timeout")
-        error = f"timed out after {timeout} s; Linkis job killed"
-        actions = completion.complete(
-            session, execution, node, NodeState.RUNNING, NodeState.TIMEOUT, error=error
-        )
-        if node.linkis_task_id:
-            actions.append(KillJob(node.id, node.linkis_exec_id or "", int(node.linkis_task_id)))
-        return actions
-
-    return in_transaction(work)
-
-
 def node_and_task(session: Session, node_id: int) -> tuple[NodeRun, WorkflowTask]:
     node = repo.get_node(session, node_id)
     return node, repo.get_task(session, node.task_id)
-
-
-def _note_poll(node_id: int, countdown: float, progress: float | None) -> None:
-    next_poll = now() + timedelta(seconds=countdown)
-    in_transaction(lambda session: repo.note_poll(session, node_id, next_poll, progress))
 
 
 def finish_node(
@@ -326,6 +306,32 @@ def finish_node(
             log.info("completion lost node_id=%s state=%s outcome=%s", node_id, old, outcome)
             return []
         return completion.complete(session, execution, node, old, outcome, **values)
+
+    return in_transaction(work)
+
+
+def succeed_node(node_id: int, settings: Settings, **values: Any) -> list[Action]:
+    """Record a running node's success and queue what it unblocked (one transaction).
+
+    Without a cap on its execution the execution's row is locked only at the end, for its
+    counters (``completion.succeed``); with one, the whole step holds it, as every cap's step does.
+    """
+
+    def work(session: Session) -> list[Action]:
+        step = repo.read_step(session, node_id)
+        logcontext.bind(step.task_id, step.node_key)
+        if step.max_parallel:
+            node, execution = lock_node(session, node_id)
+            if node.state != NodeState.RUNNING.value:
+                log.info("completion lost node_id=%s state=%s outcome=Succeed", node_id, node.state)
+                return []
+            return completion.complete(
+                session, execution, node, NodeState.RUNNING, NodeState.SUCCEED, **values
+            )
+        if step.state != NodeState.RUNNING.value:
+            log.info("completion lost node_id=%s state=%s outcome=Succeed", node_id, step.state)
+            return []
+        return completion.succeed(session, step, repo.engine_of(step) in settings.engine_caps, **values)
 
     return in_transaction(work)
 

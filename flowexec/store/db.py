@@ -8,6 +8,7 @@ source is the request- or task-scoped session of the current app context.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from typing import cast
 from sqlalchemy import MetaData
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Session
@@ -112,7 +114,12 @@ def engine_options(url: str, pool_size: int = 20) -> dict[str, Any]:
             "max_overflow": pool_size,
         }
     return {
-        "pool_pre_ping": True,
+        # No ping at every checkout and no ROLLBACK at every checkin: two round trips that
+        # doubled a node step's. ``configure_engine`` pings a connection idle for a while
+        # instead, and rolls back at checkin only a connection whose server says a transaction
+        # is still open (the Session and ``Connection.close`` end theirs already).
+        "pool_pre_ping": False,
+        "pool_reset_on_return": None,
         "pool_recycle": 3600,
         "pool_size": pool_size,
         "max_overflow": pool_size,
@@ -120,13 +127,22 @@ def engine_options(url: str, pool_size: int = 20) -> dict[str, Any]:
     }
 
 
+#: A pooled connection idle longer than this is pinged before use (a restarted database, a
+#: proxy's idle timeout); one used more recently is handed out as it is. If the database went
+#: away within that second, the statement fails as a disconnect: SQLAlchemy invalidates the
+#: pool and the task or request retries, as it would on a failure mid-transaction.
+PING_AFTER_IDLE_S = 1.0
+
+
 def configure_engine(engine: Engine) -> None:
-    """Make SQLite safe under a threads pool: WAL, and every transaction BEGIN IMMEDIATE.
+    """MySQL/MariaDB: ping only connections idle for a while. SQLite: safe under a threads
+    pool, WAL, and every transaction BEGIN IMMEDIATE.
 
     A deferred BEGIN that reads and then writes cannot be cured by a busy timeout: two
     readers both try to upgrade and one fails with "database is locked" at once.
     """
     if engine.dialect.name != "sqlite":
+        _ping_when_idle(engine)
         return
 
     @event.listens_for(engine, "connect")
@@ -141,3 +157,29 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+#: The server's status flag for "a transaction is open" (MySQL protocol, in every OK packet).
+SERVER_STATUS_IN_TRANS = 1
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine.pool, "reset")
+    def _reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
+        # pymysql keeps the last OK packet's status: a clean connection costs no round trip.
+        open_transaction = getattr(dbapi_connection, "server_status", SERVER_STATUS_IN_TRANS)
+        if not state.terminate_only and open_transaction & SERVER_STATUS_IN_TRANS:
+            dbapi_connection.rollback()
+
+    @event.listens_for(engine.pool, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("checked_in", 0.0) < PING_AFTER_IDLE_S:
+            return
+        try:
+            dbapi_connection.ping(False)
+        except Exception as exc:  # the pool discards this connection and checks out another
+            raise DisconnectionError(f"pooled connection is gone: {exc}") from exc

@@ -19,18 +19,27 @@ from sqlalchemy.orm import Session
 from flowexec import planner
 from flowexec.events import Transitions
 from flowexec.events import node_transitioned
+from flowexec.state import NODE_TERMINAL
 from flowexec.state import NodeState
 from flowexec.store import repository as repo
 from flowexec.store.models import WorkflowExecuteInfo
 
 
 def update_task(session: Session, batch: Transitions) -> None:
-    """Move ``dss_workflow_task`` to Running at the first submission; keep its progress."""
+    """Move ``dss_workflow_task`` to Running at the first submission; keep its progress.
+
+    A batch that settles no node leaves the progress as it is: the row is written only when a
+    node settles (progress) or is submitted (Running, once), so submissions and polls of one
+    execution do not queue on its task row.
+    """
     if batch.task_written:
         return
     running = any(c.new is NodeState.SUBMITTING for c in batch.changes)
-    progress = batch.settled / batch.total if batch.total else 1.0
-    repo.write_progress(session, batch.task_id, progress, running, datetime.now())
+    if any(c.new in NODE_TERMINAL for c in batch.changes):
+        progress = batch.settled / batch.total if batch.total else 1.0
+        repo.write_progress(session, batch.task_id, progress, running, datetime.now())
+    elif running:
+        repo.start_run(session, batch.task_id, datetime.now())
 
 
 def _newest_info(session: Session, flow_id: int, version: str | None) -> WorkflowExecuteInfo | None:

@@ -52,6 +52,25 @@ def lock_execution(session: Session, task_id: int) -> Execution:
     return row
 
 
+def read_step(session: Session, node_id: int) -> Any:
+    """A node with its execution's and task row's columns (``statements.NODE_STEP``), in one
+    statement and without locks: for the steps only the node's own compare-and-set orders."""
+    row = session.execute(st.NODE_STEP, {"node_id": node_id}).one_or_none()
+    if row is None:
+        raise NotFound(f"node run {node_id} not found")
+    return row
+
+
+def lock_counters_of(session: Session, task_id: int) -> Row[*tuple[Any, ...]]:
+    """An execution's counters, its row locked until the transaction ends."""
+    return session.execute(st.LOCK_EXECUTION_COUNTERS, {"task_id": task_id}).one()
+
+
+def start_run(session: Session, task_id: int, at: datetime) -> None:
+    """Move a not-yet-started run's task row to Running (a no-op once it is)."""
+    session.execute(st.START_RUN, {"task_id": task_id, "at": at})
+
+
 def get_execution(session: Session, task_id: int) -> Execution:
     row = session.get(Execution, task_id, populate_existing=True)
     if row is None:
@@ -130,16 +149,18 @@ def cas_node(
     node_id: int,
     sources: Iterable[NodeState],
     target: NodeState,
+    *,
+    read_version: int | None = None,
     **values: Any,
 ) -> bool:
-    """Move one node to ``target`` if it is in one of ``sources``; True when this call won."""
+    """Move one node to ``target`` if it is in one of ``sources`` (and, with ``read_version``,
+    has not moved since it was read at that version); True when this call won."""
     olds = check_moves(sources, target)
-    result = session.execute(
-        update(NodeRun)
-        .where(NodeRun.id == node_id, NodeRun.state.in_([s.value for s in olds]))
-        .values(state=target.value, version=NodeRun.version + 1, **values)
-        .execution_options(synchronize_session=False)
-    )
+    # A Core statement on the table: the ORM's bulk-update machinery cost more than the round trip.
+    query = update(st.NODES).where(st.NODES.c.id == node_id, st.NODES.c.state.in_([s.value for s in olds]))
+    if read_version is not None:
+        query = query.where(st.NODES.c.version == read_version)
+    result = session.execute(query.values(state=target.value, version=st.NODES.c.version + 1, **values))
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
@@ -161,17 +182,14 @@ def hand_back(session: Session, node: NodeRun, at: datetime, **values: Any) -> b
 def touch_node(session: Session, node_id: int, state: NodeState, **values: Any) -> bool:
     """Update a node's other columns if it is still in ``state`` (no move); True when it was."""
     result = session.execute(
-        update(NodeRun)
-        .where(NodeRun.id == node_id, NodeRun.state == state.value)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        update(st.NODES).where(st.NODES.c.id == node_id, st.NODES.c.state == state.value).values(**values)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def note_poll(session: Session, node_id: int, next_poll_at: datetime, progress: float | None) -> None:
     """Count a poll of a still-running node and when the next one is due."""
-    values: dict[str, Any] = {"polls": NodeRun.polls + 1, "next_poll_at": next_poll_at}
+    values: dict[str, Any] = {"polls": st.NODES.c.polls + 1, "next_poll_at": next_poll_at}
     if progress is not None:
         values["progress"] = progress
     touch_node(session, node_id, NodeState.RUNNING, **values)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 
 from flowexec.graph import NodeKind
+from flowexec.state import RUN_UNSTARTED
 from flowexec.state import NodeState
 from flowexec.state import RunState
 from flowexec.state import check_moves
@@ -27,7 +28,7 @@ TASKS = cast(Table, WorkflowTask.__table__)
 
 #: A run is Running from its first node's submission on. A Scheduled row stays Scheduled: it is
 #: how a run waits out DSS's sweeper on a shared ``dss_workflow_task`` (FLOWEXEC_DSS_SHARED_TABLES).
-NOT_STARTED = check_run_moves((RunState.INITED, RunState.WAIT_FOR_RETRY), RunState.RUNNING)
+NOT_STARTED = check_run_moves(RUN_UNSTARTED, RunState.RUNNING)
 _NOT_STARTED = tuple(s.value for s in NOT_STARTED)
 
 #: A queued control node completes in the statement that claims it: two moves, so its
@@ -135,4 +136,64 @@ PROGRESS = (
 )
 PROGRESS_AND_RUNNING = PROGRESS.values(
     status=case((TASKS.c.status.in_(_NOT_STARTED), RunState.RUNNING.value), else_=TASKS.c.status)
+)
+#: A run's first submission, with no node settled: Running, its progress untouched.
+START_RUN = (
+    update(TASKS)
+    .where(TASKS.c.id == bindparam("task_id"), TASKS.c.status.in_(_NOT_STARTED))
+    .values(status=RunState.RUNNING.value, updated_time=bindparam("at"))
+)
+
+#: An execution's counters, its row locked: taken by a node's end as its last step, so the
+#: lock is held only for the counter's write and the commit.
+LOCK_EXECUTION_COUNTERS = (
+    select(
+        EXECUTIONS.c.task_id,
+        EXECUTIONS.c.flow_id,
+        EXECUTIONS.c.version,
+        EXECUTIONS.c.total_nodes,
+        EXECUTIONS.c.settled_nodes,
+    )
+    .where(EXECUTIONS.c.task_id == bindparam("task_id"))
+    .with_for_update()
+)
+
+#: What a node's lock-free steps read (claim, submission, poll, success): the node's columns, its
+#: execution's (``run_version`` is the flow's version) and its task row's, in one round trip and
+#: without the wide rows' other columns.
+NODE_STEP = (
+    select(
+        NODES.c.id,
+        NODES.c.task_id,
+        NODES.c.node_key,
+        NODES.c.title,
+        NODES.c.job_type,
+        NODES.c.kind,
+        NODES.c.state,
+        NODES.c.children,
+        NODES.c.spec,
+        NODES.c.attempt,
+        NODES.c.version,
+        NODES.c.started_at,
+        NODES.c.linkis_exec_id,
+        NODES.c.linkis_task_id,
+        NODES.c.deadline_at,
+        NODES.c.polls,
+        EXECUTIONS.c.flow_id,
+        EXECUTIONS.c.version.label("run_version"),
+        EXECUTIONS.c.total_nodes,
+        EXECUTIONS.c.settled_nodes,
+        EXECUTIONS.c.max_parallel,
+        EXECUTIONS.c.cancel_requested,
+        TASKS.c.status,
+        TASKS.c.params,
+        TASKS.c.script_path,
+        TASKS.c.um_user,
+    )
+    .select_from(
+        NODES.join(EXECUTIONS, EXECUTIONS.c.task_id == NODES.c.task_id).join(
+            TASKS, TASKS.c.id == NODES.c.task_id
+        )
+    )
+    .where(NODES.c.id == bindparam("node_id"))
 )

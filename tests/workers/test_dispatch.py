@@ -54,6 +54,7 @@ def test_each_action_goes_to_its_queue(app: Any) -> None:
         ("flowexec.run_node", 12),
     ]
     assert {kwargs["node"] for _, _, kwargs in spark} == {"1:a", "1:b"}
+    assert all(kwargs["linkis"] is True for _, _, kwargs in spark)  # their claims skip the control path
     control = _drain(app, CONTROL)
     assert ("flowexec.run_node", [13], {"node": "1:c"}) in control  # control nodes run on the control queue
     assert ("flowexec.kill_job", [12, "exec_x", 99], {}) in control

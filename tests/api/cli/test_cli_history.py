@@ -121,7 +121,7 @@ def test_serve_runs_a_flow_over_http(served: dict[str, Any]) -> None:
 
 
 def test_cli_kill_of_a_node_and_of_an_execution(served: dict[str, Any]) -> None:
-    _post(served, "/api/v1/flows", {"flowId": 8, "version": "v000001", "flow": slow_flow(3)})
+    _post(served, "/api/v1/flows", {"flowId": 8, "version": "v000001", "flow": slow_flow(60)})
     data = _post(served, f"{ENTRANCE}/execute", dss_body(8, "v000001"))["data"]
 
     def slow_running() -> bool:

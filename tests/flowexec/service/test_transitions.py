@@ -96,7 +96,7 @@ def _apply(event: str, node_id: int, task_id: int, key: str, job: itertools.coun
     elif event == "submitted":
         service.record_submission(node_id, JobRef(f"exec_{node_id}", next(job)), settings)
     elif event == "succeed":
-        service.finish_node(node_id, NodeState.SUCCEED, [NodeState.RUNNING])
+        service.succeed_node(node_id, settings)  # as a poll that found the job done
     elif event == "fail":
         service.finish_node(node_id, NodeState.FAILED, [NodeState.SUBMITTING, NodeState.RUNNING], error="x")
     elif event == "timeout":

@@ -1,0 +1,83 @@
+"""A running node's polls through the real service on SQLite, against a Linkis that records
+what it was asked: the first poll reads the job's history row (one request for a short job's
+end); later polls ask the job's status, then its history once it has ended."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from flowexec import service
+from flowexec.linkis.port import JobInfo
+from flowexec.linkis.port import JobRef
+from flowexec.linkis.port import JobStatus
+from flowexec.service import reads
+from flowexec.state import NodeState
+from workers.runtime import runtime
+
+flow_ids = itertools.count(2000)
+
+
+class RecordingLinkis:
+    """Answers status and history from ``states`` (job task id -> state), recording each call."""
+
+    def __init__(self) -> None:
+        self.states: dict[int, str] = {}
+        self.calls: list[tuple[str, int]] = []
+
+    def status(self, ref: JobRef) -> JobStatus:
+        self.calls.append(("status", ref.task_id))
+        return JobStatus(self.states[ref.task_id], 0.5)
+
+    def history(self, task_id: int) -> JobInfo:
+        self.calls.append(("history", task_id))
+        state = self.states[task_id]
+        return JobInfo(task_id, state, log_path=f"/logs/{task_id}.log" if state == "Succeed" else None)
+
+
+def _running_node(app: Any, job: int) -> tuple[int, int]:
+    doc = {
+        "nodes": [{"id": "a", "title": "a", "jobType": "linkis.shell.sh", "jobContent": {"code": "true"}}],
+        "edges": [],
+        "props": [],
+    }
+    flow_id = next(flow_ids)
+    service.register_flow(doc, {}, flow_id=flow_id, version="v1")
+    request = service.ExecutionRequest(flow_id=flow_id, version="v1", user="alice")
+    submitted, _ = service.submit_execution(request, runtime().settings)
+    _, _, rows = reads.execution_nodes(submitted.task_id)
+    node_id = rows[0].id
+    service.start_node(node_id, runtime().settings)
+    service.record_submission(node_id, JobRef(f"exec_{job}", job), runtime().settings)
+    return submitted.task_id, node_id
+
+
+def test_a_job_ended_by_the_first_poll_costs_one_request(sqlite_app: Any) -> None:
+    linkis = RecordingLinkis()
+    with sqlite_app.app_context():
+        task_id, node_id = _running_node(sqlite_app, 901)
+        linkis.states[901] = "Succeed"
+        result = service.poll_node(node_id, lambda _user: linkis, runtime().settings)  # type: ignore[arg-type,return-value]
+        task, _, rows = reads.execution_nodes(task_id)
+    assert result.retry_in is None
+    assert linkis.calls == [("history", 901)]
+    assert rows[0].state == NodeState.SUCCEED.value and rows[0].log_path == "/logs/901.log"
+    assert task.status == "Succeed"
+
+
+def test_later_polls_ask_the_status_then_the_history_of_an_ended_job(sqlite_app: Any) -> None:
+    linkis = RecordingLinkis()
+    with sqlite_app.app_context():
+        task_id, node_id = _running_node(sqlite_app, 902)
+        settings = runtime().settings
+        linkis.states[902] = "Running"
+        first = service.poll_node(node_id, lambda _user: linkis, settings)  # type: ignore[arg-type,return-value]
+        second = service.poll_node(node_id, lambda _user: linkis, settings)  # type: ignore[arg-type,return-value]
+        linkis.states[902] = "Failed"
+        third = service.poll_node(node_id, lambda _user: linkis, settings)  # type: ignore[arg-type,return-value]
+        task, _, rows = reads.execution_nodes(task_id)
+    assert first.retry_in is not None and second.retry_in is not None and third.retry_in is None
+    assert second.retry_in > first.retry_in  # the schedule grows
+    assert linkis.calls == [("history", 902), ("status", 902), ("status", 902), ("history", 902)]
+    assert rows[0].state == NodeState.FAILED.value and rows[0].polls == 2
+    assert task.status == "Failed"
