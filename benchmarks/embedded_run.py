@@ -29,7 +29,8 @@ def _flow_file(folder: Path, name: str, nodes: int) -> Path:
     return path
 
 
-def _run(flow: Path, home: Path) -> tuple[float, dict[str, Any]]:
+def run_flow_file(flow: Path, home: Path) -> tuple[float, dict[str, Any]]:
+    """``flowexec run --json FLOW`` on the embedded default, a process of its own: wall time, result."""
     # Python caches compiled modules as it does for a user (the first run writes them; under
     # home, not the source tree), even where PYTHONDONTWRITEBYTECODE is set for this process.
     env = {**os.environ, "FLOWEXEC_HOME": str(home), "PYTHONPYCACHEPREFIX": str(home / "pycache")}
@@ -65,11 +66,11 @@ def measure_embedded(options: Options, home: Path) -> dict[str, Any]:
     one = _flow_file(folder, "one", 1)
     chain = _flow_file(folder, "chain", sizes.shell_chain)
     state = folder / "home"
-    _run(one, state)  # creates and migrates the SQLite file, as a user's first run does
+    run_flow_file(one, state)  # creates and migrates the SQLite file, as a user's first run does
     walls, per_node = [], []
     for _ in range(sizes.embedded_runs):
-        walls.append(_run(one, state)[0])
-        per_node.append(_span_per_node(_run(chain, state)[1]))
+        walls.append(run_flow_file(one, state)[0])
+        per_node.append(_span_per_node(run_flow_file(chain, state)[1]))
     wall = statistics.median(walls)
     chain_ms = statistics.median(per_node)
     return {
