@@ -105,6 +105,10 @@ class Settings:
     gateway_simulate: frozenset[str] = frozenset()
     log_root: str | None = None
     visibility_timeout: int = 3600
+    #: How often the embedded worker looks at the in-process (memory) broker's queues: a hop
+    #: waits up to this long. 10 ms costs about 1.4% of a core while idle (``flowexec serve``);
+    #: ``flowexec run``, which someone waits on and which ends with its flow, looks every 1 ms.
+    memory_broker_poll: float = 0.01
     engine_caps: Mapping[str, int] = field(default_factory=dict)
     routes: Mapping[str, str] = field(default_factory=dict)
     metrics_port: int | None = None

@@ -21,7 +21,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     """Derive Celery's settings from flowexec's."""
     embedded = settings.embedded
     transport_options: dict[str, Any] = (
-        {"polling_interval": 0.01} if embedded else {"visibility_timeout": settings.visibility_timeout}
+        {"polling_interval": settings.memory_broker_poll}
+        if embedded
+        else {"visibility_timeout": settings.visibility_timeout}
     )
     return {
         "broker_url": settings.broker_url or "memory://localhost/",

@@ -117,7 +117,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from api.embedded import embedded_stack
     from workers import dispatch
 
-    overrides = _simulate(args.simulate)
+    # A run is waited on and ends with its flow: its worker looks at the memory broker every 1 ms.
+    overrides = {**_simulate(args.simulate), "memory_broker_poll": 0.001}
     _flow_after_rerun(args)
     doc, scripts = read_flow(args.flow, args.scripts)
     strategy, node_ids, rerun_of = _strategy(args)
