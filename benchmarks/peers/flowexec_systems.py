@@ -18,6 +18,7 @@ from benchmarks.embedded_run import run_flow_file
 from benchmarks.peers.specs import ONE
 from benchmarks.peers.specs import Workload
 from benchmarks.peers.systems import RUN_TIMEOUT
+from benchmarks.peers.systems import OneProcessPerRun
 from benchmarks.peers.systems import recorded_seconds
 from benchmarks.workloads import Runner
 
@@ -32,7 +33,7 @@ def flowexec_versions() -> dict[str, str]:
     return out
 
 
-class Embedded:
+class Embedded(OneProcessPerRun):
     """``flowexec run --json FILE`` of control nodes, a whole process each. A workload's time is
     the execution's own record (submitted to finished, in its SQLite file), as the in-process
     peers time theirs inside the process; the process's wall time is the start-up figure."""
@@ -51,9 +52,9 @@ class Embedded:
         self.state.mkdir(parents=True, exist_ok=True)
         for workload in self.workloads:
             self.files[workload.name].write_text(json.dumps(workload.flow_doc()), encoding="utf-8")
-        self._run(ONE)  # creates and migrates the SQLite file, as a user's first run does
+        self._one(ONE)  # creates and migrates the SQLite file, as a user's first run does
 
-    def _run(self, name: str) -> float:
+    def _one(self, name: str) -> float:
         wall, result = run_flow_file(self.files[name], self.state)
         if result["status"] != "Succeed":
             raise RuntimeError(f"flowexec run {name} ended {result['status']}")
@@ -63,16 +64,6 @@ class Embedded:
             "SELECT started_time, finished_time FROM flowexec_execution WHERE task_id = ?",
             result["taskID"],
         )
-
-    def run(self, workloads: list[Workload]) -> dict[str, float]:
-        self.walls = {}
-        return {w.name: self._run(w.name) for w in workloads}
-
-    def startup(self) -> float:
-        """The 1-task run of this round was a whole process already: its wall time."""
-        if ONE not in self.walls:
-            self._run(ONE)
-        return self.walls[ONE]
 
     def versions(self) -> dict[str, str]:
         return flowexec_versions()

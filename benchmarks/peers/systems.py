@@ -148,7 +148,27 @@ class CanvasPeer(ScriptPeer):
         self.procs.stop_all()
 
 
-class AirflowPeer:
+class OneProcessPerRun:
+    """A system whose every run is a process of its own, timed by the run's own record; the
+    1-task run's wall time is its start-up figure."""
+
+    walls: dict[str, float]
+
+    def _one(self, name: str) -> float:
+        raise NotImplementedError
+
+    def run(self, workloads: list[Workload]) -> dict[str, float]:
+        self.walls = {}
+        return {w.name: self._one(w.name) for w in workloads}
+
+    def startup(self) -> float:
+        """The 1-task run of this round was a whole process already: its wall time."""
+        if ONE not in self.walls:
+            self._one(ONE)
+        return self.walls[ONE]
+
+
+class AirflowPeer(OneProcessPerRun):
     """``airflow dags test`` of one DAG file per workload, SQLite under its own AIRFLOW_HOME. A
     workload's time is its DAG run's own record (start to end, in Airflow's database), as the
     in-process peers time theirs inside the process; the process's wall time is the start-up."""
@@ -181,9 +201,9 @@ class AirflowPeer:
             }
             (self.dags / f"{dag_id}.json").write_text(json.dumps(spec), encoding="utf-8")
         timed_process([str(self.airflow), "db", "migrate"], self.env, self.log, cwd=self.home)
-        self._test(ONE)  # the first run serializes and stores the DAG: a one-off cost
+        self._one(ONE)  # the first run serializes and stores the DAG: a one-off cost
 
-    def _test(self, name: str) -> float:
+    def _one(self, name: str) -> float:
         dag_id = f"peers_{name}"
         argv = [str(self.airflow), "dags", "test", dag_id, "-f", str(self.dags / f"{dag_id}.py")]
         self.walls[name] = round(timed_process(argv, self.env, self.log, cwd=self.home), 4)
@@ -191,16 +211,6 @@ class AirflowPeer:
             "SELECT start_date, end_date FROM dag_run WHERE dag_id = ? AND state = 'success' ORDER BY id DESC"
         )
         return recorded_seconds(self.home / "airflow.db", sql, dag_id)
-
-    def run(self, workloads: list[Workload]) -> dict[str, float]:
-        self.walls = {}
-        return {w.name: self._test(w.name) for w in workloads}
-
-    def startup(self) -> float:
-        """The 1-task run of this round was a whole process already: its wall time."""
-        if ONE not in self.walls:
-            self._test(ONE)
-        return self.walls[ONE]
 
     def versions(self) -> dict[str, str]:
         return installed_versions(self.python, PEERS["airflow"].packages)
