@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from flowexec import flowlog
 from flowexec.store import flowlog_rows
 from flowexec.store.db import after_commit
-from flowexec.store.db import in_transaction
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +47,6 @@ def write_ended_after_commit(session: Session, task_id: int, nodes: Sequence[Any
     the rows it read and wrote (its task row read back here, so the times are as stored)."""
     task = flowlog_rows.task_row(session, task_id)
     after_commit(session, lambda: _write_file(task, nodes))
-
-
-def write(task_id: int) -> None:
-    """Derive the flow lines from the rows and write the file; a write error is only logged
-    (the lines stay derivable from the database)."""
-    task, nodes = in_transaction(lambda s: flowlog_rows.read(s, task_id))
-    _write_file(task, nodes)
 
 
 def _write_file(task: Any, nodes: Sequence[Any]) -> None:

@@ -51,11 +51,6 @@ _NODE_ROWS = (
 )
 
 
-def read(session: Session, task_id: int) -> tuple[Row[*tuple[Any, ...]], Sequence[Row[*tuple[Any, ...]]]]:
-    """The task row and its nodes (in id order) with the columns ``flowlog`` reads."""
-    return task_row(session, task_id), node_rows(session, task_id)
-
-
 def task_row(session: Session, task_id: int) -> Row[*tuple[Any, ...]]:
     """The task row's columns ``flowlog`` reads (as this transaction sees them)."""
     task = session.execute(_TASK, {"task_id": task_id}).first()
