@@ -100,13 +100,20 @@ def succeed(session: Session, step: Any, capped: bool, **values: Any) -> list[Ac
         actions += run_actions(repo.parked(session, 1, engine=engine))
     if not step.cancel_requested:
         actions += run_actions(release(session, step, repo.children_of(step), changes, at))
-    row = repo.lock_counters_of(session, step.task_id)
-    counters = Counters(row.task_id, row.flow_id, row.version, row.total_nodes, row.settled_nodes + 1)
+    settle_one(session, repo.lock_counters_of(session, step.task_id), changes, at)
+    return actions
+
+
+def settle_one(session: Session, locked: Any, changes: Sequence[Change], at: datetime) -> None:
+    """Count one more settled node with its execution's counters as ``locked`` read them (row
+    locked), send the batch of moves, and end the execution if that was its last node."""
+    counters = Counters(
+        locked.task_id, locked.flow_id, locked.version, locked.total_nodes, locked.settled_nodes + 1
+    )
     written = repo.settle_one(session, counters.task_id, counters.settled_nodes, counters.total_nodes, at)
     emit(session, counters, changes, task_written=written)
     if counters.settled_nodes >= counters.total_nodes:
         finalize(session, repo.get_execution(session, counters.task_id))
-    return actions
 
 
 def _retry(

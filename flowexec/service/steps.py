@@ -161,8 +161,6 @@ def _run_control(session: Session, node_id: int, at: datetime) -> list[Action]:
     counters, the children and the seed tables, as ``completion.complete`` does for a Succeed."""
     row = repo.lock_counters(session, node_id)
     logcontext.bind(row.task_id, row.node_key)
-    counters = Counters(row.task_id, row.flow_id, row.version, row.total_nodes, row.settled_nodes + 1)
-    written = repo.settle_one(session, row.task_id, counters.settled_nodes, counters.total_nodes, at)
     changes = [
         Change(row.node_key, NodeState.QUEUED, NodeState.SUBMITTING),
         Change(row.node_key, NodeState.SUBMITTING, NodeState.SUCCEED),
@@ -170,10 +168,8 @@ def _run_control(session: Session, node_id: int, at: datetime) -> list[Action]:
     actions: list[Action] = []
     if not row.cancel_requested:
         children = json.loads(row.children or "[]")
-        actions += run_actions(completion.release(session, counters, children, changes, at))
-    emit(session, counters, changes, task_written=written)
-    if counters.settled_nodes >= counters.total_nodes:
-        completion.finalize(session, repo.get_execution(session, row.task_id))
+        actions += run_actions(completion.release(session, row, children, changes, at))
+    completion.settle_one(session, row, changes, at)
     return actions
 
 
