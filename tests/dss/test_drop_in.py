@@ -25,6 +25,7 @@ from tests.api.conftest import dss_body
 from tests.api.conftest import slow_flow
 from tests.conftest import own_database
 from tests.dss import stubs
+from tests.gateway.support import wait_for
 
 APP = "DSS-FLOW-ENTRANCE-SERVER-DEV"
 ENTRANCE = f"{stubs.REST}/dss/flow/entrance"
@@ -49,16 +50,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _wait(what: str, check: Any, seconds: float = 60) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +90,7 @@ def site(mysql_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
             [sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env, stdout=out, stderr=out
         )
     try:
-        _wait("registration", lambda: eureka_state.apps.get(APP) or proc.poll() is not None)
+        wait_for(lambda: eureka_state.apps.get(APP) or proc.poll() is not None, 60, "registration")
         assert proc.poll() is None, (home / "serve.log").read_text()
         yield Site(
             db,
@@ -160,7 +151,9 @@ def status(site: Site, exec_id: str, task_id: int, cookies: dict[str, str], base
 
 def wait_final(site: Site, exec_id: str, task_id: int, cookies: dict[str, str]) -> str:
     return str(
-        _wait(f"{exec_id} to end", lambda: (s := status(site, exec_id, task_id, cookies)) in FINAL and s)
+        wait_for(
+            lambda: (s := status(site, exec_id, task_id, cookies)) in FINAL and s, 60, f"{exec_id} to end"
+        )
     )
 
 
@@ -183,7 +176,9 @@ def test_registered_in_eureka_as_the_gateway_expects(site: Site) -> None:
     assert instance["port"] == {"$": site.port, "@enabled": "true"}
     assert instance["dataCenterInfo"]["name"] == "MyOwn"
     assert instance["leaseInfo"]["renewalIntervalInSecs"] <= 4
-    beats = _wait("two heartbeats", lambda: len(b := site.eureka.heartbeats(APP, instance_id)) >= 2 and b, 15)
+    beats = wait_for(
+        lambda: len(b := site.eureka.heartbeats(APP, instance_id)) >= 2 and b, 15, "two heartbeats"
+    )
     assert all(later - earlier <= 4.5 for earlier, later in zip(beats, beats[1:], strict=False))
     assert stubs.read_services(site.eureka_url)["dss-flow-entrance-server-dev"] == [f"127.0.0.1:{site.port}"]
 
@@ -232,7 +227,7 @@ def test_kill_through_the_gateway(site: Site) -> None:
     cookies = browser()
     data = execute(site, 402, "v000001", cookies)
     exec_id, task_id = data["execID"], data["taskID"]
-    _wait("running", lambda: status(site, exec_id, task_id, cookies) == "Running")
+    wait_for(lambda: status(site, exec_id, task_id, cookies) == "Running", 60, "running")
     killed = requests.get(
         f"{site.gateway}{ENTRANCE}/{exec_id}/kill",
         params={"taskID": task_id, "labels": "dev"},
@@ -250,7 +245,7 @@ def test_dss_servers_sweeper_leaves_a_live_run_alone(site: Site) -> None:
     cookies = browser()
     data = execute(site, 403, "v000001", cookies)
     exec_id, task_id = data["execID"], data["taskID"]
-    _wait("running", lambda: status(site, exec_id, task_id, cookies) == "Running")
+    wait_for(lambda: status(site, exec_id, task_id, cookies) == "Running", 60, "running")
     assert row(site, task_id).status == "Scheduled"
     engine = sa.create_engine(site.db)
     with engine.begin() as conn:  # the sweeper's update: only dss-server-dev instances are live
