@@ -15,7 +15,7 @@ from flowexec import execid
 from tests.conftest import EXAMPLES
 from tests.dss import stubs
 from tests.dss.test_drop_in import _free_port
-from tests.dss.test_drop_in import _wait
+from tests.gateway.support import wait_for
 
 
 def test_gunicorn_master_registers_once_and_workers_route_to_it(tmp_path: Path) -> None:
@@ -53,15 +53,19 @@ def test_gunicorn_master_registers_once_and_workers_route_to_it(tmp_path: Path) 
             stderr=out,
         )
     try:
-        _wait(
-            "registration", lambda: state.apps.get("DSS-FLOW-ENTRANCE-SERVER-DEV") or proc.poll() is not None
+        wait_for(
+            lambda: state.apps.get("DSS-FLOW-ENTRANCE-SERVER-DEV") or proc.poll() is not None,
+            60,
+            "registration",
         )
         assert proc.poll() is None, (tmp_path / "gunicorn.log").read_text()
         headers = {"Token-Code": "t", "Token-User": "alice"}
         doc, scripts = read_flow(str(EXAMPLES / "diamond.json"))
         flows = f"http://127.0.0.1:{port}/api/v1/flows"
-        _wait(
-            "workers", lambda: requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code < 500
+        wait_for(
+            lambda: requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code < 500,
+            60,
+            "workers",
         )
         requests.post(flows, json={"flowId": 7, "flow": doc, "scripts": scripts}, headers=headers, timeout=10)
         ids = set()
