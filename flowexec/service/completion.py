@@ -113,7 +113,7 @@ def settle_one(session: Session, locked: Any, changes: Sequence[Change], at: dat
     written = repo.settle_one(session, counters.task_id, counters.settled_nodes, counters.total_nodes, at)
     emit(session, counters, changes, task_written=written)
     if counters.settled_nodes >= counters.total_nodes:
-        finalize(session, repo.get_execution(session, counters.task_id))
+        finalize(session, locked)
 
 
 def _retry(
@@ -237,10 +237,14 @@ def over_cap(session: Session, execution: Execution, node: NodeRun, settings: Se
     return cap is not None and repo.active_of_engine(session, engine) >= cap
 
 
-def finalize(session: Session, execution: Execution) -> None:
-    """End an execution whose nodes have all settled: task status, progress 1, execute_info."""
-    task = repo.get_task(session, execution.task_id)
-    if RunState(task.status) in RUN_TERMINAL:
+def finalize(session: Session, execution: Any) -> None:
+    """End an execution whose nodes have all settled: task status, progress 1, execute_info.
+
+    ``execution``: its row (``Execution``, or a narrow row with ``task_id``, ``flow_id``,
+    ``version`` and ``cancel_requested``); each write is one Core statement.
+    """
+    status = repo.task_status(session, execution.task_id)
+    if status in RUN_TERMINAL:
         return
     nodes = flowlog_rows.node_rows(session, execution.task_id)
     outcome = planner.run_outcome((NodeState(n.state) for n in nodes), execution.cancel_requested)
@@ -250,8 +254,8 @@ def finalize(session: Session, execution: Execution) -> None:
         failed = [(n.title, n.state, n.error) for n in nodes if NodeState(n.state) in NODE_FAILED]
         errors["err_code"] = 90101 if execution.cancel_requested else 90102
         errors["err_desc"] = planner.failure_text(failed, execution.cancel_requested)[:256]
-    repo.end_task(session, task, outcome, at, **errors)
-    execution.finished_time = at
+    repo.end_run(session, execution.task_id, status, outcome, at, **errors)
+    repo.finish_execution(session, execution.task_id, at)
     states = {n.node_key: planner.listed_state(NodeState(n.state), n.started_at is not None) for n in nodes}
     projections.record_end(
         session,

@@ -12,8 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from typing import cast
 
+from sqlalchemy import Column
+from sqlalchemy import Table
+from sqlalchemy import bindparam
+from sqlalchemy import insert
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from flowexec import planner
@@ -23,6 +29,12 @@ from flowexec.state import NODE_TERMINAL
 from flowexec.state import NodeState
 from flowexec.store import repository as repo
 from flowexec.store.models import WorkflowExecuteInfo
+
+_INFO = cast(Table, WorkflowExecuteInfo.__table__)
+#: The node lists' columns by attribute name (``pending_jobs`` is DSS's ``Pending_jobs``).
+_COLUMNS: dict[str, Column[Any]] = {
+    name: WorkflowExecuteInfo.__mapper__.columns[name] for name in planner.INFO_LISTS
+}
 
 
 def update_task(session: Session, batch: Transitions) -> None:
@@ -57,6 +69,31 @@ def merge_ids(new: str, old: str | None) -> str:
     return ",".join(keys)
 
 
+#: The newest ``execute_info`` row of a flow version, locked: only what an execution's end merges.
+_NEWEST_INFO = (
+    select(_INFO.c.id, _INFO.c.succeed_jobs)
+    .where(_INFO.c.flow_id == bindparam("flow_id"), _INFO.c.version == bindparam("version"))
+    .order_by(_INFO.c.id.desc())
+    .limit(1)
+    .with_for_update()
+)
+#: What an execution's end writes into that row, bound by attribute name (``v_<name>``).
+_ENDED = {column: bindparam(f"v_{name}") for name, column in _COLUMNS.items()} | {
+    _INFO.c.task_id: bindparam("v_task_id"),
+    _INFO.c.status: bindparam("v_status"),
+    _INFO.c.updatetime: bindparam("v_at"),
+}
+_UPDATE_INFO = update(_INFO).where(_INFO.c.id == bindparam("info_id")).values(_ENDED)
+_INSERT_INFO = insert(_INFO).values(
+    _ENDED
+    | {
+        _INFO.c.flow_id: bindparam("v_flow_id"),
+        _INFO.c.version: bindparam("v_version"),
+        _INFO.c.createtime: bindparam("v_at"),
+    }
+)
+
+
 def record_end(
     session: Session,
     task_id: int,
@@ -65,22 +102,19 @@ def record_end(
     states: Mapping[str, NodeState],
     succeeded: bool,
     at: datetime,
-) -> WorkflowExecuteInfo:
-    """Write the ended execution's node lists into its version's ``execute_info`` row."""
+) -> None:
+    """Write the ended execution's node lists into its version's ``execute_info`` row: one
+    narrow locked read and one UPDATE (or INSERT), no ORM objects."""
     lists = planner.info_lists(states)
-    info = _newest_info(session, flow_id, version)
-    if info is None:
-        info = WorkflowExecuteInfo(flow_id=flow_id, version=version, createtime=at)
-        session.add(info)
+    newest = session.execute(_NEWEST_INFO, {"flow_id": flow_id, "version": version}).first()
+    if newest is not None:
+        lists["succeed_jobs"] = merge_ids(lists["succeed_jobs"], newest.succeed_jobs)
+    params = {f"v_{name}": value for name, value in lists.items()}
+    params.update(v_task_id=task_id, v_status=1 if succeeded else 0, v_at=at)
+    if newest is None:
+        session.execute(_INSERT_INFO, {**params, "v_flow_id": flow_id, "v_version": version})
     else:
-        lists["succeed_jobs"] = merge_ids(lists["succeed_jobs"], info.succeed_jobs)
-    info.task_id = task_id
-    info.status = 1 if succeeded else 0
-    info.updatetime = at
-    for column, value in lists.items():
-        setattr(info, column, value)
-    session.flush()
-    return info
+        session.execute(_UPDATE_INFO, {**params, "info_id": newest.id})
 
 
 def rerun_done(session: Session, flow_id: int, version: str | None = None) -> frozenset[str] | None:

@@ -14,6 +14,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from flowexec.errors import NotFound
 from flowexec.state import NodeState
@@ -118,14 +119,38 @@ def insert_idempotency_key(session: Session, user: str, key: str, task_id: int, 
     session.flush()
 
 
-def end_task(session: Session, task: WorkflowTask, outcome: RunState, at: datetime, **values: Any) -> None:
-    """Move a run to its final state (forward only, as ``dss_workflow_task`` is)."""
-    run_transition(RunState(task.status), outcome)
-    task.status = outcome.value
-    task.progress = 1.0
-    task.updated_time = at
-    for name, value in values.items():
-        setattr(task, name, value)
+def task_status(session: Session, task_id: int) -> RunState:
+    """A run's status, read alone (the task row is wide)."""
+    status = session.execute(st.TASK_STATUS, {"task_id": task_id}).scalar_one_or_none()
+    if status is None:
+        raise NotFound(f"task {task_id} not found")
+    return RunState(status)
+
+
+def end_run(
+    session: Session, task_id: int, status: RunState, outcome: RunState, at: datetime, **errors: Any
+) -> None:
+    """Move a run from ``status`` to its final state (forward only, as ``dss_workflow_task`` is)
+    in one UPDATE, with ``err_code`` and ``err_desc`` when given."""
+    run_transition(status, outcome)
+    values = {"status": outcome.value, "progress": 1.0, "updated_time": at, **errors}
+    statement = st.END_RUN if errors else st.END_RUN_SUCCEEDED
+    params = {"b_task_id": task_id, "b_status": outcome.value, "b_at": at}
+    session.execute(statement, params | {f"b_{name}": value for name, value in errors.items()})
+    written(session, WorkflowTask, task_id, values)
+
+
+def finish_execution(session: Session, task_id: int, at: datetime) -> None:
+    session.execute(st.FINISH_EXECUTION, {"b_task_id": task_id, "b_at": at})
+    written(session, Execution, task_id, {"finished_time": at})
+
+
+def written(session: Session, model: type[Any], key: Any, values: dict[str, Any]) -> None:
+    """Keep an object of the row that this session holds in step with a Core UPDATE just sent,
+    without a flush (a later flush writes only what changed after it)."""
+    held = session.identity_map.get(Session.identity_key(model, key))
+    for name, value in values.items() if held is not None else ():
+        set_committed_value(held, name, value)
 
 
 # -------------------------------------------------------------- node moves

@@ -153,9 +153,37 @@ LOCK_EXECUTION_COUNTERS = (
         EXECUTIONS.c.version,
         EXECUTIONS.c.total_nodes,
         EXECUTIONS.c.settled_nodes,
+        EXECUTIONS.c.cancel_requested,
     )
     .where(EXECUTIONS.c.task_id == bindparam("task_id"))
     .with_for_update()
+)
+
+#: An execution's end reads its task row's status alone, not the row's two dozen columns.
+TASK_STATUS = select(TASKS.c.status).where(TASKS.c.id == bindparam("task_id"))
+
+#: A run's final state (the caller checked the move against the run's transition table).
+END_RUN = (
+    update(TASKS)
+    .where(TASKS.c.id == bindparam("b_task_id"))
+    .values(
+        status=bindparam("b_status"),
+        progress=1.0,
+        updated_time=bindparam("b_at"),
+        err_code=bindparam("b_err_code"),
+        err_desc=bindparam("b_err_desc"),
+    )
+)
+END_RUN_SUCCEEDED = (
+    update(TASKS)
+    .where(TASKS.c.id == bindparam("b_task_id"))
+    .values(status=bindparam("b_status"), progress=1.0, updated_time=bindparam("b_at"))
+)
+
+FINISH_EXECUTION = (
+    update(EXECUTIONS)
+    .where(EXECUTIONS.c.task_id == bindparam("b_task_id"))
+    .values(finished_time=bindparam("b_at"))
 )
 
 #: What a node's lock-free steps read (claim, submission, poll, success): the node's columns, its
