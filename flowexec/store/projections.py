@@ -78,7 +78,7 @@ _NEWEST_INFO = (
     .with_for_update()
 )
 #: What an execution's end writes into that row, bound by attribute name (``v_<name>``).
-_ENDED = {column: bindparam(f"v_{name}") for name, column in _COLUMNS.items()} | {
+_ENDED: dict[Column[Any], Any] = {column: bindparam(f"v_{name}") for name, column in _COLUMNS.items()} | {
     _INFO.c.task_id: bindparam("v_task_id"),
     _INFO.c.status: bindparam("v_status"),
     _INFO.c.updatetime: bindparam("v_at"),
@@ -109,7 +109,7 @@ def record_end(
     newest = session.execute(_NEWEST_INFO, {"flow_id": flow_id, "version": version}).first()
     if newest is not None:
         lists["succeed_jobs"] = merge_ids(lists["succeed_jobs"], newest.succeed_jobs)
-    params = {f"v_{name}": value for name, value in lists.items()}
+    params: dict[str, Any] = {f"v_{name}": value for name, value in lists.items()}
     params.update(v_task_id=task_id, v_status=1 if succeeded else 0, v_at=at)
     if newest is None:
         session.execute(_INSERT_INFO, {**params, "v_flow_id": flow_id, "v_version": version})
