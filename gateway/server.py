@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import selectors
+import socket
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +30,8 @@ class GatewayServer:
     app: Flask
     server: BaseWSGIServer
     thread: threading.Thread
+    stopping: threading.Event
+    waker: tuple[socket.socket, socket.socket]
 
     @property
     def port(self) -> int:
@@ -38,11 +42,28 @@ class GatewayServer:
         return f"http://{self.server.host}:{self.port}"
 
     def shutdown(self) -> None:
-        """Stop serving, kill job processes and close the history file."""
-        self.server.shutdown()
-        self.server.server_close()
+        """Stop serving (at once: the serving thread is woken), kill job processes and close
+        the history file."""
+        self.stopping.set()
+        self.waker[1].send(b"\0")
         self.thread.join(timeout=10)
+        self.server.server_close()
+        for end in self.waker:
+            end.close()
         gateway_of(self.app).close()
+
+
+def _serve(server: BaseWSGIServer, stopping: threading.Event, wake: socket.socket) -> None:
+    """Handle requests until ``stopping`` is set. ``serve_forever`` would notice a shutdown only
+    at its next poll (every ``poll_interval``), which every ``flowexec run`` waited out at its
+    end; here a byte on ``wake`` ends the wait at once."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(server.socket, selectors.EVENT_READ)
+        selector.register(wake, selectors.EVENT_READ)
+        while not stopping.is_set():
+            for key, _ in selector.select():
+                if key.fileobj is server.socket and not stopping.is_set():
+                    server.handle_request()  # the socket is readable: it accepts at once
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -55,11 +76,13 @@ class _QuietHandler(WSGIRequestHandler):
 def serve_gateway(app: Flask, host: str = "127.0.0.1", port: int = 0) -> GatewayServer:
     """Serve the app on a thread (port 0 picks a free port; see ``.url``)."""
     server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                              name="linkis-gateway", daemon=True)  # fmt: skip
+    stopping, waker = threading.Event(), socket.socketpair()
+    thread = threading.Thread(
+        target=_serve, args=(server, stopping, waker[0]), name="linkis-gateway", daemon=True
+    )
     thread.start()
     logger.info("gateway serving url=http://%s:%s", host, server.server_port)
-    return GatewayServer(app=app, server=server, thread=thread)
+    return GatewayServer(app=app, server=server, thread=thread, stopping=stopping, waker=waker)
 
 
 def run_gateway(
