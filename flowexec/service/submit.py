@@ -145,8 +145,8 @@ def _submit(request: ExecutionRequest, settings: Settings) -> tuple[Submitted, l
             },
         )
         nodes = _node_rows(task_id, flow, plans, request, at, settings.max_code_chars)
-        rows.insert_nodes(session, nodes)
-        roots = rows.queued(session, task_id)
+        inserted = rows.insert_nodes(session, nodes)
+        roots: Sequence[Any] = rows.queued(session, task_id) if inserted is None else inserted
         actions: list[Action] = list(run_actions(roots))
         status = RunState(task["status"])
         if roots:

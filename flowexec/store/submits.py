@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
+from typing import NamedTuple
 from typing import cast
 
 from sqlalchemy import Row
@@ -32,6 +33,7 @@ _NODES = cast(Table, NodeRun.__table__)
 _INSERT_TASK = insert(_TASKS)
 _INSERT_EXECUTION = insert(cast(Table, Execution.__table__))
 _INSERT_NODES = insert(_NODES)
+_INSERT_NODES_RETURNING = _INSERT_NODES.returning(_NODES.c.id, sort_by_parameter_order=True)
 _NAME_TASK = (
     update(_TASKS)
     .where(_TASKS.c.id == bindparam("task_id"))
@@ -61,9 +63,40 @@ def insert_execution(session: Session, values: Mapping[str, Any]) -> None:
     session.execute(_INSERT_EXECUTION, dict(values))
 
 
-def insert_nodes(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Every node row of the execution in one multi-row INSERT (the rows share their columns)."""
-    session.execute(_INSERT_NODES, [dict(row) for row in rows])
+class QueuedNode(NamedTuple):
+    """What dispatch needs of a queued node, as ``queued`` reads it."""
+
+    id: int
+    task_id: int
+    node_key: str
+    job_type: str
+    kind: str
+
+
+def insert_nodes(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[QueuedNode] | None:
+    """Every node row of the execution in one multi-row INSERT (the rows share their columns).
+
+    On MariaDB the same statement returns the new ids (``INSERT ... RETURNING``, in the rows'
+    order), and the queued ones come back without a second round trip; elsewhere (MySQL has no
+    RETURNING; SQLite would send one INSERT per row for it) None, and ``queued`` reads them.
+    """
+    params = [dict(row) for row in rows]
+    if not _returns_ids(session):
+        session.execute(_INSERT_NODES, params)
+        return None
+    ids = session.execute(_INSERT_NODES_RETURNING, params).scalars().all()
+    return [
+        QueuedNode(int(node_id), row["task_id"], row["node_key"], row["job_type"], row["kind"])
+        for node_id, row in zip(ids, params, strict=True)
+        if row["state"] == NodeState.QUEUED.value
+    ]
+
+
+def _returns_ids(session: Session) -> bool:
+    dialect = session.get_bind().dialect
+    return (
+        dialect.name in ("mysql", "mariadb") and dialect.insert_executemany_returning_sort_by_parameter_order
+    )
 
 
 def queued(session: Session, task_id: int) -> Sequence[Row[*tuple[Any, ...]]]:
