@@ -255,7 +255,6 @@ def finalize(session: Session, execution: Any) -> None:
         errors["err_code"] = 90101 if execution.cancel_requested else 90102
         errors["err_desc"] = planner.failure_text(failed, execution.cancel_requested)[:256]
     repo.end_run(session, execution.task_id, status, outcome, at, **errors)
-    repo.finish_execution(session, execution.task_id, at)
     states = {n.node_key: planner.listed_state(NodeState(n.state), n.started_at is not None) for n in nodes}
     projections.record_end(
         session,

@@ -130,24 +130,22 @@ def task_status(session: Session, task_id: int) -> RunState:
 def end_run(
     session: Session, task_id: int, status: RunState, outcome: RunState, at: datetime, **errors: Any
 ) -> None:
-    """Move a run from ``status`` to its final state (forward only, as ``dss_workflow_task`` is)
-    in one UPDATE, with ``err_code`` and ``err_desc`` when given."""
+    """Move a run from ``status`` to its final state (forward only, as ``dss_workflow_task`` is),
+    with ``err_code`` and ``err_desc`` when given, and set its execution's ``finished_time``."""
     run_transition(status, outcome)
-    values = {"status": outcome.value, "progress": 1.0, "updated_time": at, **errors}
-    statement = st.END_RUN if errors else st.END_RUN_SUCCEEDED
-    params = {"b_task_id": task_id, "b_status": outcome.value, "b_at": at}
-    session.execute(statement, params | {f"b_{name}": value for name, value in errors.items()})
-    written(session, WorkflowTask, task_id, values)
-
-
-def finish_execution(session: Session, task_id: int, at: datetime) -> None:
-    session.execute(st.FINISH_EXECUTION, {"b_task_id": task_id, "b_at": at})
+    ended = {"status": outcome.value, "progress": 1.0, "updated_time": at, **errors}
+    params = {"b_task_id": task_id, "b_at": at, **{f"b_{k}": v for k, v in ended.items()}}
+    if session.get_bind().dialect.name in ("mysql", "mariadb"):
+        session.execute(st.END_RUN_AND_FINISH[bool(errors)], params)
+    else:
+        session.execute(st.END_RUN[bool(errors)], params)
+        session.execute(st.FINISH_EXECUTION, params)
+    written(session, WorkflowTask, task_id, ended)
     written(session, Execution, task_id, {"finished_time": at})
 
 
 def written(session: Session, model: type[Any], key: Any, values: dict[str, Any]) -> None:
-    """Keep an object of the row that this session holds in step with a Core UPDATE just sent,
-    without a flush (a later flush writes only what changed after it)."""
+    """Keep an object of the row this session holds in step with a Core UPDATE (no flush)."""
     held = session.identity_map.get(Session.identity_key(model, key))
     for name, value in values.items() if held is not None else ():
         set_committed_value(held, name, value)

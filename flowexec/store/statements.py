@@ -3,6 +3,7 @@ round trip it makes, so each is built once, at import, from the state table's le
 
 from __future__ import annotations
 
+from typing import Any
 from typing import cast
 
 from sqlalchemy import Table
@@ -162,29 +163,35 @@ LOCK_EXECUTION_COUNTERS = (
 #: An execution's end reads its task row's status alone, not the row's two dozen columns.
 TASK_STATUS = select(TASKS.c.status).where(TASKS.c.id == bindparam("task_id"))
 
-#: A run's final state (the caller checked the move against the run's transition table).
-END_RUN = (
-    update(TASKS)
+#: A run's final state (the caller checked the move against the run's transition table), with
+#: ``err_code`` and ``err_desc`` when it failed, and its execution's ``finished_time``: on
+#: MariaDB/MySQL one multi-table UPDATE, elsewhere the task row's UPDATE and the execution's.
+_ENDED: dict[Any, Any] = {
+    TASKS.c.status: bindparam("b_status"),
+    TASKS.c.progress: 1.0,
+    TASKS.c.updated_time: bindparam("b_at"),
+}
+_ERRORS: dict[Any, Any] = {
+    TASKS.c.err_code: bindparam("b_err_code"),
+    TASKS.c.err_desc: bindparam("b_err_desc"),
+}
+END_RUN = {
+    failed: update(TASKS)
     .where(TASKS.c.id == bindparam("b_task_id"))
-    .values(
-        status=bindparam("b_status"),
-        progress=1.0,
-        updated_time=bindparam("b_at"),
-        err_code=bindparam("b_err_code"),
-        err_desc=bindparam("b_err_desc"),
-    )
-)
-END_RUN_SUCCEEDED = (
-    update(TASKS)
-    .where(TASKS.c.id == bindparam("b_task_id"))
-    .values(status=bindparam("b_status"), progress=1.0, updated_time=bindparam("b_at"))
-)
-
+    .values(_ENDED | (_ERRORS if failed else {}))
+    for failed in (False, True)
+}
 FINISH_EXECUTION = (
     update(EXECUTIONS)
     .where(EXECUTIONS.c.task_id == bindparam("b_task_id"))
     .values(finished_time=bindparam("b_at"))
 )
+END_RUN_AND_FINISH = {
+    failed: update(EXECUTIONS)
+    .where(EXECUTIONS.c.task_id == bindparam("b_task_id"), TASKS.c.id == EXECUTIONS.c.task_id)
+    .values({EXECUTIONS.c.finished_time: bindparam("b_at")} | _ENDED | (_ERRORS if failed else {}))
+    for failed in (False, True)
+}
 
 #: What a node's lock-free steps read (claim, submission, poll, success): the node's columns, its
 #: execution's (``run_version`` is the flow's version) and its task row's, in one round trip and
