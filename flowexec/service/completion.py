@@ -243,10 +243,10 @@ def finalize(session: Session, execution: Any) -> None:
     ``execution``: its row (``Execution``, or a narrow row with ``task_id``, ``flow_id``,
     ``version`` and ``cancel_requested``); each write is one Core statement.
     """
-    status = repo.task_status(session, execution.task_id)
+    nodes = flowlog_rows.ending_rows(session, execution.task_id)
+    status = RunState(nodes[0].run_status) if nodes else repo.task_status(session, execution.task_id)
     if status in RUN_TERMINAL:
         return
-    nodes = flowlog_rows.node_rows(session, execution.task_id)
     outcome = planner.run_outcome((NodeState(n.state) for n in nodes), execution.cancel_requested)
     at = now()
     errors: dict[str, Any] = {}

@@ -51,6 +51,13 @@ _NODE_ROWS = (
 )
 
 
+#: An execution's end: its nodes as ``_NODE_ROWS`` reads them, each with its run's status
+#: (``run_status``, an uncorrelated subquery the server evaluates once): one round trip.
+_ENDING_ROWS = _NODE_ROWS.add_columns(
+    select(_TASKS.c.status).where(_TASKS.c.id == bindparam("task_id")).scalar_subquery().label("run_status")
+)
+
+
 def task_row(session: Session, task_id: int) -> Row[*tuple[Any, ...]]:
     """The task row's columns ``flowlog`` reads (as this transaction sees them)."""
     task = session.execute(_TASK, {"task_id": task_id}).first()
@@ -63,3 +70,8 @@ def node_rows(session: Session, task_id: int) -> Sequence[Row[*tuple[Any, ...]]]
     """An execution's nodes in id order: their key and the columns ``flowlog`` reads (which
     are also all that an execution's end reads: state, start, title, error)."""
     return session.execute(_NODE_ROWS, {"task_id": task_id}).all()
+
+
+def ending_rows(session: Session, task_id: int) -> Sequence[Row[*tuple[Any, ...]]]:
+    """``node_rows`` with the run's status beside each (``run_status``), for an execution's end."""
+    return session.execute(_ENDING_ROWS, {"task_id": task_id}).all()
