@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -116,3 +117,15 @@ __all__ = [
     "print_json",
     "task_id",
 ]
+
+
+def resume_collections() -> None:
+    """Turn garbage collection back on after a start that ran without it (``flowexec run``).
+
+    What the start allocated (modules, classes, the apps: a hundred thousand objects) lives as
+    long as the process, so it first moves out of the collector's sight (``gc.freeze``,
+    CPython's recipe for a long-lived heap) instead of being traversed by the first
+    collections: about a tenth of a one-node run's CPU.
+    """
+    gc.freeze()
+    gc.enable()

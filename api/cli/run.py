@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import getpass
 import json
 import os
@@ -22,6 +21,7 @@ from api.cli.common import STATE_STYLE
 from api.cli.common import UsageError
 from api.cli.common import abbreviate
 from api.cli.common import non_negative
+from api.cli.common import resume_collections
 from api.cli.live import progress_console
 from api.cli.live import watch
 from flowexec import graph
@@ -136,13 +136,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             with lease.held(settings.home) as held:
                 submitted = _submit(args, request, settings)
                 held.own(submitted.task_id)
-                # main() left collections off while the stack started; what it allocated
-                # (modules, classes, the apps: a hundred thousand objects) lives as long as
-                # the process, so it moves out of the collector's sight (CPython's own recipe
-                # for a long-lived heap) instead of being traversed by the first collections,
-                # about a tenth of a one-node run's CPU.
-                gc.freeze()
-                gc.enable()
+                resume_collections()  # main() left them off while the stack started
                 try:
                     # live or not, woken by this process's commits
                     task, nodes = watch(submitted.task_id, err, live=err is not None, every=0.5)
