@@ -105,7 +105,7 @@ def test_a_commit_in_the_batch_commits_and_ends_the_sessions_transaction(app: An
         batch.run(
             session,
             (st.QUEUE, {"ids": [nodes["c"].id], "at": at}),
-            (st.SETTLE_ONE, {"b_task_id": task_id}),
+            (st.SETTLE_COUNT, {"b_task_id": task_id, "settled": 1}),
             commit=True,
         )
         return bool(session().in_transaction())
