@@ -225,11 +225,16 @@ def release(
 
 
 def children_to_release(
-    session: Session, execution: Counted, keys: Sequence[str], changes: list[Change], at: datetime
+    session: Session,
+    execution: Counted,
+    keys: Sequence[str],
+    changes: list[Change],
+    at: datetime,
+    rows: list[Any] | None = None,
 ) -> tuple[list[Any], Writes]:
-    """Lock the children; the ones whose last parent this is, and the writes (for the caller's
-    batch) that release them."""
-    ready, writes = repo.children_to_release(session, execution.task_id, keys, at)
+    """Lock the children (``rows``: already locked and read); the ones whose last parent this
+    is, and the writes (for the caller's batch) that release them."""
+    ready, writes = repo.children_to_release(session, execution.task_id, keys, at, rows)
     changes += [Change(c.node_key, NodeState.PENDING, NodeState.QUEUED) for c in ready]
     return ready, writes
 

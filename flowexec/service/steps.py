@@ -78,8 +78,8 @@ def start_node(node_id: int, settings: Settings, control: bool = True) -> tuple[
         at = now()
         # A queued control node completes in one compare-and-set; anything else (a Linkis node,
         # a claim lost) takes the paths below.
-        if control and (locked := repo.complete_control(session, node_id, at)) is not None:
-            return None, _run_control(session, locked, at)
+        if control and (completed := repo.complete_control(session, node_id, at)) is not None:
+            return None, _run_control(session, completed, at)
         node = repo.read_step(session, node_id)
         logcontext.bind(node.task_id, node.node_key)
         if node.state != NodeState.QUEUED.value:
@@ -156,10 +156,12 @@ def _claim_at_cap(session: Session, node_id: int, settings: Settings) -> tuple[C
     return _claimed(node, repo.get_task(session, node.task_id), settings), []
 
 
-def _run_control(session: Session, row: Any, at: datetime) -> list[Action]:
+def _run_control(session: Session, completed: repo.Completed, at: datetime) -> list[Action]:
     """The rest of a control node's step, once it moved Queued -> Succeed (the Submitting in
-    between is never visible outside this transaction) and ``row`` locked its execution's
-    counters: the children and the seed tables, as ``completion.complete`` does for a Succeed."""
+    between is never visible outside this transaction) and locked its execution's counters
+    (and maybe its children): the children and the seed tables, as ``completion.complete``
+    does for a Succeed."""
+    row = completed.row
     logcontext.bind(row.task_id, row.node_key)
     changes = [
         Change(row.node_key, NodeState.QUEUED, NodeState.SUBMITTING),
@@ -168,9 +170,8 @@ def _run_control(session: Session, row: Any, at: datetime) -> list[Action]:
     ready: list[Any] = []
     writes: Writes = []
     if not row.cancel_requested:
-        ready, writes = completion.children_to_release(
-            session, row, json.loads(row.children or "[]"), changes, at
-        )
+        keys = json.loads(row.children or "[]")
+        ready, writes = completion.children_to_release(session, row, keys, changes, at, completed.children)
     completion.settle_one(session, row, changes, at, writes)
     return run_actions(ready)
 

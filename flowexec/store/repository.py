@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import Row
 from sqlalchemy import func
@@ -21,6 +22,7 @@ from flowexec.state import RunState
 from flowexec.state import check_moves
 from flowexec.state import run_transition
 from flowexec.store import batch
+from flowexec.store import graphs
 from flowexec.store import statements as st
 from flowexec.store.batch import Writes
 from flowexec.store.models import EngineSlot
@@ -196,13 +198,36 @@ def move_nodes(session: Session, rows: Sequence[NodeRun], target: NodeState, **v
         )
 
 
-def complete_control(session: Session, node_id: int, at: datetime) -> Row[*tuple[Any, ...]] | None:
-    """Complete a queued control node in one compare-and-set and lock its execution's counters,
-    in one round trip: the node's key and children with the counters when this call won."""
-    done, locked = batch.run(
-        session, (st.CONTROL_DONE, {"node_id": node_id, "at": at}), (st.LOCK_COUNTERS, {"node_id": node_id})
-    )
-    return locked.rows[0] if done.rowcount == 1 else None
+class Completed(NamedTuple):
+    """A control node ``complete_control`` completed: its key and children with its execution's
+    counters (row locked), and its children's rows (locked) when read in the same trip."""
+
+    row: Row[*tuple[Any, ...]]
+    children: list[Any] | None
+
+
+def complete_control(session: Session, node_id: int, at: datetime) -> Completed | None:
+    """Complete a queued control node in one compare-and-set and lock its execution's counters
+    and, where this process knows them (``store.graphs``), its children, in one round trip."""
+    known = graphs.guess(node_id)
+    keys = json.loads(known.children) if known else []
+    statements: Writes = [
+        (st.CONTROL_DONE, {"node_id": node_id, "at": at}),
+        (st.LOCK_COUNTERS, {"node_id": node_id}),
+    ]
+    if known and keys:
+        statements.append((st.CHILDREN, {"task_id": known.task_id, "keys": keys}))
+    done, locked, *children = batch.run(session, *statements)
+    if done.rowcount != 1:
+        return None
+    row = locked.rows[0]
+    if known is None:
+        if json.loads(row.children or "[]"):
+            graphs.learn(session, row.task_id, row.total_nodes)
+        return Completed(row, None)
+    if not graphs.confirmed(node_id, row.task_id, row.children):
+        return Completed(row, None)
+    return Completed(row, children[0].rows if children else [])
 
 
 def settle_writes(session: Session, task_id: int, settled: int, total: int, at: datetime) -> Writes:
@@ -225,13 +250,16 @@ def settle_writes(session: Session, task_id: int, settled: int, total: int, at: 
 
 
 def children_to_release(
-    session: Session, task_id: int, keys: Sequence[str], at: datetime
-) -> tuple[list[Row[*tuple[Any, ...]]], Writes]:
-    """Lock the children; return the ones whose last parent this is and the writes (for the
-    caller's batch) that count the parent and queue those."""
+    session: Session, task_id: int, keys: Sequence[str], at: datetime, rows: list[Any] | None = None
+) -> tuple[list[Any], Writes]:
+    """Lock the children (``rows``: already locked and read); return the ones whose last
+    parent this is and the writes (for the caller's batch) that count the parent and queue those."""
     if not keys:
         return [], []
-    children = session.execute(st.CHILDREN, {"task_id": task_id, "keys": list(keys)}).all()
+    children = rows
+    if children is None:
+        (read,) = batch.run(session, (st.CHILDREN, {"task_id": task_id, "keys": list(keys)}))
+        children = read.rows
     ready = [c for c in children if c.pending_parents == 1 and c.state == NodeState.PENDING.value]
     if ready and len(ready) == len(children):  # chains and a join's last parent: one UPDATE
         return ready, [(st.QUEUE_READY, {"ids": [c.id for c in ready], "at": at})]
