@@ -158,3 +158,15 @@ def test_a_connection_the_server_dropped_is_invalidated_and_the_next_transaction
         lambda s: batch.run(s, (st.SETTLE_COUNT, {"b_task_id": task_id, "settled": 3}), commit=True)
     )
     assert in_transaction(lambda s: s.execute(sa.select(st.EXECUTIONS.c.settled_nodes)).scalar_one()) == 3
+
+
+def test_a_parameter_that_looks_like_sql_stays_a_value(app: Any) -> None:
+    task_id = _task_id()
+    hostile = "c'; DROP TABLE flowexec_node_run; -- \\' \" ;"
+
+    def work(session: Any) -> list[batch.Outcome]:
+        return batch.run(session, (st.CHILDREN, {"task_id": task_id, "keys": [hostile, "c"]}))
+
+    (children,) = in_transaction(work)
+    assert [c.node_key for c in children.rows] == ["c"]
+    assert len(_nodes()) == 3
