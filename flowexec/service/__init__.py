@@ -5,6 +5,7 @@ rows it names). The service writes no SQL: ``flowexec.store`` owns every stateme
 - ``flows``: register and load flow versions
 - ``submit``: start an execution
 - ``steps``: a node's claim, submission and end
+- ``jobs``: a node's Linkis job, built from its rows
 - ``polls``: a running node's polls
 - ``completion``: what follows a node's end (retries, failure policy, children, the run's end)
 - ``cancel``: kills of an execution or a node

@@ -138,15 +138,19 @@ def cas_node(
     target: NodeState,
     *,
     read_version: int | None = None,
+    job_id: int | None = None,
     **values: Any,
 ) -> bool:
     """Move one node to ``target`` if it is in one of ``sources`` (and, with ``read_version``,
-    has not moved since it was read at that version); True when this call won."""
+    has not moved since it was read at that version; with ``job_id``, still runs that Linkis
+    job); True when this call won."""
     olds = check_moves(sources, target)
     # A Core statement on the table: the ORM's bulk-update machinery cost more than the round trip.
     query = update(st.NODES).where(st.NODES.c.id == node_id, st.NODES.c.state.in_([s.value for s in olds]))
     if read_version is not None:
         query = query.where(st.NODES.c.version == read_version)
+    if job_id is not None:
+        query = query.where(st.NODES.c.linkis_task_id == job_id)
     result = session.execute(query.values(state=target.value, version=st.NODES.c.version + 1, **values))
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
@@ -174,12 +178,24 @@ def touch_node(session: Session, node_id: int, state: NodeState, **values: Any) 
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def note_poll(session: Session, node_id: int, next_poll_at: datetime, progress: float | None) -> None:
-    """Count a poll of a still-running node and when the next one is due."""
+def note_poll(
+    session: Session, node_id: int, next_poll_at: datetime, progress: float | None, job_id: int
+) -> bool:
+    """Count a poll of a node still running that Linkis job, and when the next one is due;
+    False when it no longer does (its polls end)."""
     values: dict[str, Any] = {"polls": st.NODES.c.polls + 1, "next_poll_at": next_poll_at}
     if progress is not None:
         values["progress"] = progress
-    touch_node(session, node_id, NodeState.RUNNING, **values)
+    result = session.execute(
+        update(st.NODES)
+        .where(
+            st.NODES.c.id == node_id,
+            st.NODES.c.state == NodeState.RUNNING.value,
+            st.NODES.c.linkis_task_id == job_id,
+        )
+        .values(**values)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def move_nodes(session: Session, rows: Sequence[NodeRun], target: NodeState, **values: Any) -> None:
