@@ -76,6 +76,12 @@ def short_reason(exc: requests.RequestException) -> str:
     return f"{type(exc).__name__}: {text[:200]}"
 
 
+#: The replies read at every node step: one instance each (building a schema costs more than a
+#: load; a schema's ``load`` keeps no state between calls, so threads share them).
+SUBMIT = SubmitSchema()
+STATUS = StatusSchema()
+HISTORY_GET = HistoryGetSchema()
+
 #: Connections kept per Linkis host: at least the calls a worker makes at once (its greenlets).
 POOL_SIZE = 64
 
@@ -183,7 +189,7 @@ class LinkisClient:
             read_timeout=self._submit_timeout,
             idempotent=False,
         )
-        ref: JobRef = load(SubmitSchema(), envelope_data(env, "submit"), "submit")
+        ref: JobRef = load(SUBMIT, envelope_data(env, "submit"), "submit")
         logger.info("linkis submit exec_id=%s task_id=%s", ref.exec_id, ref.task_id)
         return ref
 
@@ -194,7 +200,7 @@ class LinkisClient:
             logger.info("linkis status not in memory task_id=%s: reading history", ref.task_id)
             info = self.history(ref.task_id)
             return JobStatus(state=info.status, progress=info.progress)
-        status: JobStatus = load(StatusSchema(), envelope_data(env, "status"), "status")
+        status: JobStatus = load(STATUS, envelope_data(env, "status"), "status")
         return status
 
     def progress(self, ref: JobRef) -> float | None:
@@ -236,7 +242,7 @@ class LinkisClient:
         env = self._send("GET", f"jobhistory/{task_id}/get")
         if env.status == SOFT_ERROR:
             raise LinkisJobNotFound(f"Linkis task {task_id}: {env.message}", err_code(env))
-        info: JobInfo = load(HistoryGetSchema(), envelope_data(env, "history"), "history")
+        info: JobInfo = load(HISTORY_GET, envelope_data(env, "history"), "history")
         return info
 
     def kill(self, ref: JobRef) -> None:

@@ -48,6 +48,11 @@ class AuthRejected(Exception):
     """Internal: HTTP 401 or ``status: -1``."""
 
 
+#: Every reply's envelope, and an error's data: one instance each, shared (``load`` keeps no state).
+ENVELOPE = EnvelopeSchema()
+ERROR_DATA = ErrorDataSchema()
+
+
 def submit_body(spec: JobSpec) -> dict[str, Any]:
     """Build the ``entrance/submit`` body; ``userCreator`` must name the execute user (50080)."""
     labels = {"engineType": spec.engine_type, "userCreator": f"{spec.user}-{spec.creator}"}
@@ -115,7 +120,7 @@ def classify(resp: requests.Response) -> Envelope:
     except ValueError:
         raise Transient(f"non-JSON reply, HTTP {resp.status_code}: {resp.text[:200]!r}") from None
     try:
-        env: Envelope = EnvelopeSchema().load(payload if isinstance(payload, dict) else {})
+        env: Envelope = ENVELOPE.load(payload if isinstance(payload, dict) else {})
     except ValidationError:
         raise Transient(f"not a Linkis envelope, HTTP {resp.status_code}") from None
     if env.status == -1:
@@ -132,7 +137,7 @@ def err_code(env: Envelope) -> int | None:
     if not isinstance(env.data, dict):
         return None
     try:
-        error = ErrorDataSchema().load(env.data).get("errorMsg")
+        error = ERROR_DATA.load(env.data).get("errorMsg")
     except ValidationError:
         return None
     return error.get("errCode") if error else None

@@ -145,13 +145,10 @@ def cas_node(
     has not moved since it was read at that version; with ``job_id``, still runs that Linkis
     job); True when this call won."""
     olds = check_moves(sources, target)
-    # A Core statement on the table: the ORM's bulk-update machinery cost more than the round trip.
-    query = update(st.NODES).where(st.NODES.c.id == node_id, st.NODES.c.state.in_([s.value for s in olds]))
-    if read_version is not None:
-        query = query.where(st.NODES.c.version == read_version)
-    if job_id is not None:
-        query = query.where(st.NODES.c.linkis_task_id == job_id)
-    result = session.execute(query.values(state=target.value, version=st.NODES.c.version + 1, **values))
+    params = {f"b_{key}": value for key, value in values.items()}
+    params.update(b_node_id=node_id, b_read_version=read_version, b_job_id=job_id)
+    statement = st.node_cas(olds, target, tuple(values), read_version is not None, job_id is not None)
+    result = session.execute(statement, params)
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
