@@ -81,7 +81,7 @@ def succeed(
 ) -> list[Action]:
     """A running node's success, its execution's row locked only for the counters, at the end.
 
-    ``step``: the node as ``repository.read_step`` read it, without a lock. The node's
+    ``step``: the node as ``repository.read_end`` read it, without a lock. The node's
     compare-and-set orders its own moves, and each child's row lock orders the ends of a join's
     parents; of the execution only ``cancel_requested`` is used (a kill that sets it after this
     read cancels the children queued here, Queued by then). Kills and failures lock the execution

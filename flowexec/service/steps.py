@@ -327,7 +327,7 @@ def succeed_node(node_id: int, settings: Settings, job_id: int | None = None, **
     """
 
     def work(session: Session) -> list[Action]:
-        step = repo.read_step(session, node_id)
+        step = repo.read_end(session, node_id)
         logcontext.bind(step.task_id, step.node_key)
         if step.max_parallel:
             node, execution = lock_node(session, node_id)

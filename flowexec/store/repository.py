@@ -59,6 +59,14 @@ def read_step(session: Session, node_id: int) -> Any:
     return row
 
 
+def read_end(session: Session, node_id: int) -> Any:
+    """A running node as its success reads it (``statements.NODE_END``), without locks."""
+    row = session.execute(st.NODE_END, {"node_id": node_id}).one_or_none()
+    if row is None:
+        raise NotFound(f"node run {node_id} not found")
+    return row
+
+
 def lock_counters_of(session: Session, task_id: int) -> Row[*tuple[Any, ...]]:
     """An execution's counters, its row locked until the transaction ends."""
     return session.execute(st.LOCK_EXECUTION_COUNTERS, {"task_id": task_id}).one()

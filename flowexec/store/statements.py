@@ -201,6 +201,24 @@ NODE_STEP = (
     .where(NODES.c.id == bindparam("node_id"))
 )
 
+#: What a running node's success reads (``steps.succeed_node``): its key, kind, children and
+#: state, and its execution's cap and kill flag; not its spec or its task row's wide columns.
+NODE_END = (
+    select(
+        NODES.c.id,
+        NODES.c.task_id,
+        NODES.c.node_key,
+        NODES.c.job_type,
+        NODES.c.kind,
+        NODES.c.state,
+        NODES.c.children,
+        EXECUTIONS.c.max_parallel,
+        EXECUTIONS.c.cancel_requested,
+    )
+    .select_from(NODES.join(EXECUTIONS, EXECUTIONS.c.task_id == NODES.c.task_id))
+    .where(NODES.c.id == bindparam("node_id"))
+)
+
 
 @lru_cache(maxsize=256)
 def node_cas(
