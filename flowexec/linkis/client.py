@@ -52,6 +52,7 @@ from flowexec.linkis.wire import classify
 from flowexec.linkis.wire import classify_login
 from flowexec.linkis.wire import entrance_instance
 from flowexec.linkis.wire import envelope_data
+from flowexec.linkis.wire import environment_once
 from flowexec.linkis.wire import err_code
 from flowexec.linkis.wire import execute_body
 from flowexec.linkis.wire import load
@@ -84,24 +85,6 @@ HISTORY_GET = HistoryGetSchema()
 
 #: Connections kept per Linkis host: at least the calls a worker makes at once (its greenlets).
 POOL_SIZE = 64
-
-
-def _environment_once(session: requests.Session, url: str) -> None:
-    """Apply the environment's proxies, CA bundle and netrc login for ``url`` now, once.
-
-    A session that trusts the environment reads it again at every request (proxies, ``NO_PROXY``,
-    the CA bundle variables, ``~/.netrc``): about a third of a poll's CPU in the client. Every
-    call goes to the one Linkis gateway, so the answer is the same each time.
-    """
-    settings = session.merge_environment_settings(url, {}, None, None, None)
-    auth = requests.utils.get_netrc_auth(url)
-    session.trust_env = False
-    session.proxies.update(settings["proxies"])
-    session.verify = settings["verify"]
-    if settings["cert"] is not None:
-        session.cert = settings["cert"]
-    if auth:
-        session.auth = auth
 
 
 class LinkisClient:
@@ -147,7 +130,7 @@ class LinkisClient:
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._session.headers.update({"Accept": "application/json"})
-        _environment_once(self._session, self._api)
+        environment_once(self._session, self._api)
         if password is None:
             self._session.headers.update({"Token-Code": token, "Token-User": user})
 

@@ -175,3 +175,21 @@ def match_source(tasks: list[dict[str, Any]], tag: Mapping[str, str]) -> JobInfo
             info: JobInfo = load(TaskSchema(), raw, "history")
             return info
     return None
+
+
+def environment_once(session: requests.Session, url: str) -> None:
+    """Apply the environment's proxies, CA bundle and netrc login for ``url`` now, once.
+
+    A session that trusts the environment reads it again at every request (proxies, ``NO_PROXY``,
+    the CA bundle variables, ``~/.netrc``): about a third of a poll's CPU in the client. Every
+    call goes to the one Linkis gateway, so the answer is the same each time.
+    """
+    settings = session.merge_environment_settings(url, {}, None, None, None)
+    auth = requests.utils.get_netrc_auth(url)
+    session.trust_env = False
+    session.proxies.update(settings["proxies"])
+    session.verify = settings["verify"]
+    if settings["cert"] is not None:
+        session.cert = settings["cert"]
+    if auth:
+        session.auth = auth

@@ -20,9 +20,9 @@ from flowexec.linkis.port import JobStatus
 from flowexec.service import completion
 from flowexec.service.common import lock_node
 from flowexec.service.common import now
+from flowexec.service.jobs import linkis_user
 from flowexec.service.steps import LinkisFor
 from flowexec.service.steps import finish_node
-from flowexec.service.steps import linkis_user
 from flowexec.service.steps import schedule
 from flowexec.service.steps import succeed_node
 from flowexec.service.steps import until_deadline
