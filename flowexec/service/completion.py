@@ -33,9 +33,11 @@ from flowexec.state import NODE_FAILED
 from flowexec.state import RUN_TERMINAL
 from flowexec.state import NodeState
 from flowexec.state import RunState
+from flowexec.store import batch
 from flowexec.store import flowlog_rows
 from flowexec.store import projections
 from flowexec.store import repository as repo
+from flowexec.store.batch import Writes
 from flowexec.store.models import Execution
 from flowexec.store.models import NodeRun
 
@@ -108,21 +110,31 @@ def succeed(
     actions: list[Action] = []
     if capped and engine:
         actions += run_actions(repo.parked(session, 1, engine=engine))
+    ready: list[Any] = []
+    writes: Writes = []
     if not step.cancel_requested:
-        actions += run_actions(release(session, step, repo.children_of(step), changes, at))
-    settle_one(session, repo.lock_counters_of(session, step.task_id), changes, at)
-    return actions
+        ready, writes = children_to_release(session, step, repo.children_of(step), changes, at)
+    settle_one(session, repo.lock_counters_of(session, step.task_id), changes, at, writes)
+    return actions + run_actions(ready)
 
 
-def settle_one(session: Session, locked: Any, changes: Sequence[Change], at: datetime) -> None:
+def settle_one(
+    session: Session, locked: Any, changes: Sequence[Change], at: datetime, writes: Writes | None = None
+) -> None:
     """Count one more settled node with its execution's counters as ``locked`` read them (row
-    locked), send the batch of moves, and end the execution if that was its last node."""
+    locked), after ``writes`` (the children's release), send the batch of moves, and end the
+    execution if that was its last node. The writes, the count and the commit are one round trip
+    where the database allows it."""
     counters = Counters(
         locked.task_id, locked.flow_id, locked.version, locked.total_nodes, locked.settled_nodes + 1
     )
-    written = repo.settle_one(session, counters.task_id, counters.settled_nodes, counters.total_nodes, at)
+    settle, written = repo.settle_writes(
+        session, counters.task_id, counters.settled_nodes, counters.total_nodes, at
+    )
     emit(session, counters, changes, task_written=written)
-    if counters.settled_nodes >= counters.total_nodes:
+    last = counters.settled_nodes >= counters.total_nodes
+    batch.run(session, *(writes or ()), *settle, commit=not last)
+    if last:
         finalize(session, repo.get_execution(session, counters.task_id))
 
 
@@ -219,9 +231,19 @@ def release(
     session: Session, execution: Counted, keys: Sequence[str], changes: list[Change], at: datetime
 ) -> list[Any]:
     """Decrement the children's counters; the ones reaching zero are queued by this transaction."""
-    ready = repo.release_children(session, execution.task_id, keys, at)
-    changes += [Change(c.node_key, NodeState.PENDING, NodeState.QUEUED) for c in ready]
+    ready, writes = children_to_release(session, execution, keys, changes, at)
+    batch.run(session, *writes)
     return ready
+
+
+def children_to_release(
+    session: Session, execution: Counted, keys: Sequence[str], changes: list[Change], at: datetime
+) -> tuple[list[Any], Writes]:
+    """Lock the children; the ones whose last parent this is, and the writes (for the caller's
+    batch) that release them."""
+    ready, writes = repo.children_to_release(session, execution.task_id, keys, at)
+    changes += [Change(c.node_key, NodeState.PENDING, NodeState.QUEUED) for c in ready]
+    return ready, writes
 
 
 def unpark(session: Session, execution: Execution, node: NodeRun) -> list[RunNodes]:

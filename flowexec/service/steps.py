@@ -46,6 +46,7 @@ from flowexec.state import RUN_UNSTARTED
 from flowexec.state import NodeState
 from flowexec.state import RunState
 from flowexec.store import repository as repo
+from flowexec.store.batch import Writes
 from flowexec.store.db import in_transaction
 from flowexec.store.models import NodeRun
 from flowexec.store.models import WorkflowTask
@@ -99,8 +100,8 @@ def start_node(node_id: int, settings: Settings, control: bool = True) -> tuple[
         at = now()
         # A queued control node completes in one compare-and-set; anything else (a Linkis node,
         # a claim lost) takes the paths below.
-        if control and repo.complete_control(session, node_id, at):
-            return None, _run_control(session, node_id, at)
+        if control and (locked := repo.complete_control(session, node_id, at)) is not None:
+            return None, _run_control(session, locked, at)
         node = repo.read_step(session, node_id)
         logcontext.bind(node.task_id, node.node_key)
         if node.state != NodeState.QUEUED.value:
@@ -179,22 +180,23 @@ def _claim_at_cap(session: Session, node_id: int, settings: Settings) -> tuple[C
     return _claimed(node, repo.get_task(session, node.task_id), settings), []
 
 
-def _run_control(session: Session, node_id: int, at: datetime) -> list[Action]:
+def _run_control(session: Session, row: Any, at: datetime) -> list[Action]:
     """The rest of a control node's step, once it moved Queued -> Succeed (the Submitting in
-    between is never visible outside this transaction): under the execution's lock, the
-    counters, the children and the seed tables, as ``completion.complete`` does for a Succeed."""
-    row = repo.lock_counters(session, node_id)
+    between is never visible outside this transaction) and ``row`` locked its execution's
+    counters: the children and the seed tables, as ``completion.complete`` does for a Succeed."""
     logcontext.bind(row.task_id, row.node_key)
     changes = [
         Change(row.node_key, NodeState.QUEUED, NodeState.SUBMITTING),
         Change(row.node_key, NodeState.SUBMITTING, NodeState.SUCCEED),
     ]
-    actions: list[Action] = []
+    ready: list[Any] = []
+    writes: Writes = []
     if not row.cancel_requested:
-        children = json.loads(row.children or "[]")
-        actions += run_actions(completion.release(session, row, children, changes, at))
-    completion.settle_one(session, row, changes, at)
-    return actions
+        ready, writes = completion.children_to_release(
+            session, row, json.loads(row.children or "[]"), changes, at
+        )
+    completion.settle_one(session, row, changes, at, writes)
+    return run_actions(ready)
 
 
 def submit_node(claimed: Claimed, linkis_for: LinkisFor, settings: Settings) -> list[Action]:

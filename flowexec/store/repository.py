@@ -20,7 +20,9 @@ from flowexec.state import NodeState
 from flowexec.state import RunState
 from flowexec.state import check_moves
 from flowexec.state import run_transition
+from flowexec.store import batch
 from flowexec.store import statements as st
+from flowexec.store.batch import Writes
 from flowexec.store.models import EngineSlot
 from flowexec.store.models import Execution
 from flowexec.store.models import IdempotencyKey
@@ -215,45 +217,45 @@ def move_nodes(session: Session, rows: Sequence[NodeRun], target: NodeState, **v
         )
 
 
-def complete_control(session: Session, node_id: int, at: datetime) -> bool:
-    """Complete a queued control node in one compare-and-set; True when this call won."""
-    result = session.execute(st.CONTROL_DONE, {"node_id": node_id, "at": at})
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+def complete_control(session: Session, node_id: int, at: datetime) -> Row[*tuple[Any, ...]] | None:
+    """Complete a queued control node in one compare-and-set and lock its execution's counters,
+    in one round trip: the node's key and children with the counters when this call won."""
+    done, locked = batch.run(
+        session, (st.CONTROL_DONE, {"node_id": node_id, "at": at}), (st.LOCK_COUNTERS, {"node_id": node_id})
+    )
+    return locked.rows[0] if done.rowcount == 1 else None
 
 
-def lock_counters(session: Session, node_id: int) -> Row[*tuple[Any, ...]]:
-    """A node's key and children with its execution's counters; locks the execution's row."""
-    return session.execute(st.LOCK_COUNTERS, {"node_id": node_id}).one()
-
-
-def settle_one(session: Session, task_id: int, settled: int, total: int, at: datetime) -> bool:
-    """Count one more settled node; on MariaDB/MySQL also write the task row's progress (and
-    Running) in the same statement. True when the task row was written."""
+def settle_writes(
+    session: Session, task_id: int, settled: int, total: int, at: datetime
+) -> tuple[Writes, bool]:
+    """The writes that count one more settled node, to run in the caller's batch
+    (``store.batch``); on MariaDB/MySQL they also write the task row's progress (and Running)
+    in the same statement, and the second value is True (the task row is written)."""
     if session.get_bind().dialect.name in ("mysql", "mariadb"):
         progress = settled / total if total else 1.0
         params = {"b_task_id": task_id, "settled": settled, "progress": progress, "at": at}
-        session.execute(st.SETTLE_AND_PROGRESS, params)
-        return True
-    session.execute(st.SETTLE_ONE, {"b_task_id": task_id})
-    return False
+        return [(st.SETTLE_AND_PROGRESS, params)], True
+    return [(st.SETTLE_ONE, {"b_task_id": task_id})], False
 
 
-def release_children(
+def children_to_release(
     session: Session, task_id: int, keys: Sequence[str], at: datetime
-) -> list[Row[*tuple[Any, ...]]]:
-    """Decrement the children's counters; queue (and return) the ones reaching zero."""
+) -> tuple[list[Row[*tuple[Any, ...]]], Writes]:
+    """Lock the children; return the ones whose last parent this is and the writes (for the
+    caller's batch) that count the parent and queue those."""
     if not keys:
-        return []
+        return [], []
     children = session.execute(st.CHILDREN, {"task_id": task_id, "keys": list(keys)}).all()
     ready = [c for c in children if c.pending_parents == 1 and c.state == NodeState.PENDING.value]
     if ready and len(ready) == len(children):  # chains and a join's last parent: one UPDATE
-        session.execute(st.QUEUE_READY, {"ids": [c.id for c in ready], "at": at})
-    else:
-        if children:
-            session.execute(st.DECREMENT, {"ids": [c.id for c in children]})
-        if ready:
-            session.execute(st.QUEUE, {"ids": [c.id for c in ready], "at": at})
-    return ready
+        return ready, [(st.QUEUE_READY, {"ids": [c.id for c in ready], "at": at})]
+    writes: Writes = []
+    if children:
+        writes.append((st.DECREMENT, {"ids": [c.id for c in children]}))
+    if ready:
+        writes.append((st.QUEUE, {"ids": [c.id for c in ready], "at": at}))
+    return ready, writes
 
 
 def write_progress(session: Session, task_id: int, progress: float, running: bool, at: datetime) -> None:

@@ -55,8 +55,9 @@ CONTROL_DONE = (
     )
 )
 
-#: The claimed node (its row already locked by ``CONTROL_DONE``) and its execution's
-#: counters, whose row this locks.
+#: The node ``CONTROL_DONE`` completed (its row already locked by it) and its execution's
+#: counters, whose row this locks; sent with it, it matches nothing (and locks nothing) when
+#: that statement did not complete a control node.
 LOCK_COUNTERS = (
     select(
         NODES.c.task_id,
@@ -69,7 +70,11 @@ LOCK_COUNTERS = (
         EXECUTIONS.c.cancel_requested,
     )
     .select_from(NODES.join(EXECUTIONS, EXECUTIONS.c.task_id == NODES.c.task_id))
-    .where(NODES.c.id == bindparam("node_id"))
+    .where(
+        NODES.c.id == bindparam("node_id"),
+        NODES.c.state == _CONTROL_TO.value,
+        NODES.c.kind != NodeKind.LINKIS.value,
+    )
     .with_for_update()
 )
 
