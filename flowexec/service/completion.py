@@ -128,10 +128,8 @@ def settle_one(
     counters = Counters(
         locked.task_id, locked.flow_id, locked.version, locked.total_nodes, locked.settled_nodes + 1
     )
-    settle, written = repo.settle_writes(
-        session, counters.task_id, counters.settled_nodes, counters.total_nodes, at
-    )
-    emit(session, counters, changes, task_written=written)
+    settle = repo.settle_writes(session, counters.task_id, counters.settled_nodes, counters.total_nodes, at)
+    emit(session, counters, changes, task_written=True)
     last = counters.settled_nodes >= counters.total_nodes
     batch.run(session, *(writes or ()), *settle, commit=not last)
     if last:

@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.mysql import pymysql as mysql_pymysql
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
@@ -43,6 +44,8 @@ class Outcome(NamedTuple):
     rows: list[Any]
 
 
+#: Statements whose text is kept (the prebuilt ones of ``store.statements`` are a few dozen).
+MAX_CACHED = 256
 _texts: dict[int, tuple[Executable, str, dict[str, Any]]] = {}
 _rows: dict[tuple[str, ...], Any] = {}
 
@@ -55,9 +58,10 @@ def run(
     with them (elsewhere the caller's transaction commits as usual). Returns one :class:`Outcome` per statement."""
     if not statements and not commit:
         return []
-    raw = session.connection().connection.dbapi_connection
+    connection = session.connection()
+    raw = connection.connection.dbapi_connection
     if getattr(raw, "client_flag", 0) & CLIENT_MULTI_STATEMENTS:
-        outcomes = _one_trip(raw, statements, commit)
+        outcomes = _one_trip(connection, raw, statements, commit)
         if commit:
             # The server committed; the session's transaction ends here too, without a COMMIT.
             setattr(raw, COMMITTED_BY_BATCH, True)
@@ -81,6 +85,8 @@ def _text(statement: Executable) -> tuple[str, dict[str, Any]]:
     """The statement's text with ``%(name)s`` placeholders, and its constant parameters."""
     cached = _texts.get(id(statement))
     if cached is None or cached[0] is not statement:
+        if len(_texts) > MAX_CACHED:  # a statement built per call: keep the cache bounded
+            _texts.clear()
         compiled = statement.compile(dialect=_PYFORMAT)
         defaults = {k: v for k, v in compiled.params.items() if v is not None}
         cached = (statement, _EXPANDING.sub(r"%(\1)s", compiled.string), defaults)
@@ -96,7 +102,7 @@ def _row_type(description: Sequence[Any]) -> Any:
 
 
 def _one_trip(
-    raw: Any, statements: Sequence[tuple[Executable, Mapping[str, Any]]], commit: bool
+    connection: Connection, raw: Any, statements: Sequence[tuple[Executable, Mapping[str, Any]]], commit: bool
 ) -> list[Outcome]:
     import pymysql
 
@@ -123,8 +129,14 @@ def _one_trip(
                 else:
                     outcomes.append(Outcome(cursor.rowcount, []))
     except pymysql.err.Error as error:
-        # As SQLAlchemy would have raised it: ``in_transaction`` retries a deadlock.
-        raise sa_exc.DBAPIError.instance(query, None, error, pymysql.err.Error) from error
+        # As SQLAlchemy raises it from a statement of its own: ``in_transaction`` retries a
+        # deadlock, and a connection the server dropped is invalidated, not pooled again.
+        gone = connection.dialect.is_disconnect(error, raw, cursor)
+        if gone:
+            connection.invalidate(error)
+        raise sa_exc.DBAPIError.instance(
+            query, None, error, pymysql.err.Error, connection_invalidated=gone, dialect=connection.dialect
+        ) from error
     finally:
         cursor.close()
     return outcomes

@@ -78,10 +78,11 @@ LOCK_COUNTERS = (
     .with_for_update()
 )
 
-SETTLE_ONE = (
+#: The execution's count of settled nodes, as its locked row's count plus one.
+SETTLE_COUNT = (
     update(EXECUTIONS)
     .where(EXECUTIONS.c.task_id == bindparam("b_task_id"))
-    .values(settled_nodes=EXECUTIONS.c.settled_nodes + 1)
+    .values(settled_nodes=bindparam("settled"))
 )
 
 #: MariaDB/MySQL: the counter and the task row's progress (and Running) in one multi-table

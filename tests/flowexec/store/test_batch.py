@@ -105,7 +105,7 @@ def test_a_commit_in_the_batch_commits_and_ends_the_sessions_transaction(app: An
         batch.run(
             session,
             (st.QUEUE, {"ids": [nodes["c"].id], "at": at}),
-            (st.SETTLE_ONE, {"b_task_id": task_id}),
+            (st.SETTLE_COUNT, {"b_task_id": task_id, "settled": 1}),
             commit=True,
         )
         return bool(session().in_transaction())
@@ -136,3 +136,25 @@ def test_an_error_in_a_batch_raises_as_sqlalchemy_does_and_undoes_the_statements
 
 def test_an_empty_batch_sends_nothing(app: Any) -> None:
     assert in_transaction(lambda s: batch.run(s)) == []
+
+
+def test_a_connection_the_server_dropped_is_invalidated_and_the_next_transaction_runs(app: Any) -> None:
+    if _dialect() != "mysql":
+        pytest.skip("a server that drops a connection: MariaDB")
+    from api.extensions import db
+
+    task_id = _task_id()
+
+    def work(session: Any) -> None:
+        mine = session.execute(sa.text("SELECT CONNECTION_ID()")).scalar_one()
+        with db.engine.connect() as other:
+            other.exec_driver_sql(f"KILL {int(mine)}")
+        batch.run(session, (st.SETTLE_COUNT, {"b_task_id": task_id, "settled": 2}), commit=True)
+
+    with pytest.raises(OperationalError) as caught:
+        in_transaction(work, attempts=1)
+    assert caught.value.connection_invalidated
+    in_transaction(
+        lambda s: batch.run(s, (st.SETTLE_COUNT, {"b_task_id": task_id, "settled": 3}), commit=True)
+    )
+    assert in_transaction(lambda s: s.execute(sa.select(st.EXECUTIONS.c.settled_nodes)).scalar_one()) == 3
