@@ -193,15 +193,8 @@ def note_poll(
     values: dict[str, Any] = {"polls": st.NODES.c.polls + 1, "next_poll_at": next_poll_at}
     if progress is not None:
         values["progress"] = progress
-    result = session.execute(
-        update(st.NODES)
-        .where(
-            st.NODES.c.id == node_id,
-            st.NODES.c.state == NodeState.RUNNING.value,
-            st.NODES.c.linkis_task_id == job_id,
-        )
-        .values(**values)
-    )
+    running = (st.NODES.c.state == NodeState.RUNNING.value, st.NODES.c.linkis_task_id == job_id)
+    result = session.execute(update(st.NODES).where(st.NODES.c.id == node_id, *running).values(**values))
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
