@@ -78,20 +78,30 @@ def complete(
     return actions
 
 
-def succeed(session: Session, step: Any, capped: bool, **values: Any) -> list[Action]:
+def succeed(
+    session: Session, step: Any, capped: bool, job_id: int | None = None, **values: Any
+) -> list[Action]:
     """A running node's success, its execution's row locked only for the counters, at the end.
 
-    ``step``: the node as ``repository.read_step`` read it, without a lock. The node's
+    ``step``: the node as ``repository.read_end`` read it, without a lock. The node's
     compare-and-set orders its own moves, and each child's row lock orders the ends of a join's
     parents; of the execution only ``cancel_requested`` is used (a kill that sets it after this
     read cancels the children queued here, Queued by then). Kills and failures lock the execution
     first and the nodes after; where one meets this order InnoDB reports a deadlock and
     ``in_transaction`` runs the loser again. ``capped``: the node's engine has a cap, whose
-    oldest parked node may start now.
+    oldest parked node may start now. ``job_id``: the Linkis job whose end this is (a node
+    retried meanwhile runs another).
     """
     at = now()
     if not repo.cas_node(
-        session, step.id, [NodeState.RUNNING], NodeState.SUCCEED, finished_at=at, updated_at=at, **values
+        session,
+        step.id,
+        [NodeState.RUNNING],
+        NodeState.SUCCEED,
+        job_id=job_id,
+        finished_at=at,
+        updated_at=at,
+        **values,
     ):
         log.info("completion lost node_id=%s outcome=Succeed", step.id)
         return []

@@ -3,9 +3,12 @@ round trip it makes, so each is built once, at import, from the state table's le
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import cast
 
 from sqlalchemy import Table
+from sqlalchemy import Update
 from sqlalchemy import bindparam
 from sqlalchemy import case
 from sqlalchemy import select
@@ -203,3 +206,46 @@ NODE_STEP = (
     )
     .where(NODES.c.id == bindparam("node_id"))
 )
+
+#: What a running node's success reads (``steps.succeed_node``): its key, kind, children and
+#: state, and its execution's cap and kill flag; not its spec or its task row's wide columns.
+NODE_END = (
+    select(
+        NODES.c.id,
+        NODES.c.task_id,
+        NODES.c.node_key,
+        NODES.c.job_type,
+        NODES.c.kind,
+        NODES.c.state,
+        NODES.c.children,
+        EXECUTIONS.c.max_parallel,
+        EXECUTIONS.c.cancel_requested,
+    )
+    .select_from(NODES.join(EXECUTIONS, EXECUTIONS.c.task_id == NODES.c.task_id))
+    .where(NODES.c.id == bindparam("node_id"))
+)
+
+
+@lru_cache(maxsize=256)
+def node_cas(
+    sources: frozenset[NodeState],
+    target: NodeState,
+    columns: Sequence[str],
+    versioned: bool,
+    for_job: bool,
+) -> Update:
+    """A node's compare-and-set, built once per shape (sources, target, columns set; with a
+    read version; for a Linkis job) and bound at each call: ``b_node_id``, ``b_<column>``,
+    ``b_read_version``, ``b_job_id``. Building an UPDATE costs several times its round trip.
+
+    The caller checks the move against the state table (``repository.cas_node``).
+    """
+    query = update(NODES).where(
+        NODES.c.id == bindparam("b_node_id"), NODES.c.state.in_(sorted(s.value for s in sources))
+    )
+    if versioned:
+        query = query.where(NODES.c.version == bindparam("b_read_version"))
+    if for_job:
+        query = query.where(NODES.c.linkis_task_id == bindparam("b_job_id"))
+    values = {NODES.c[name]: bindparam(f"b_{name}", type_=NODES.c[name].type) for name in columns}
+    return query.values({NODES.c.state: target.value, NODES.c.version: NODES.c.version + 1, **values})
