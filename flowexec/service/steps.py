@@ -197,7 +197,7 @@ def _run_control(session: Session, completed: repo.Completed, at: datetime) -> l
         keys = json.loads(row.children or "[]")
         ready, writes = completion.children_to_release(session, row, keys, changes, at, completed.children)
     completion.settle_one(session, row, changes, at, writes)
-    return run_actions(ready)
+    return [*run_actions(ready)]
 
 
 def submit_node(claimed: Claimed, linkis_for: LinkisFor, settings: Settings) -> list[Action]:

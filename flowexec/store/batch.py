@@ -20,11 +20,14 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 from typing import NamedTuple
+from typing import cast
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.mysql import pymysql as mysql_pymysql
 from sqlalchemy.engine import Connection
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ClauseElement
 from sqlalchemy.sql.expression import Executable
 
 from flowexec.store.db import CLIENT_MULTI_STATEMENTS
@@ -72,12 +75,12 @@ def run(
         return outcomes
     outcomes = []
     for statement, params in statements:
-        result = session.execute(statement, params)
+        result = cast(CursorResult[Any], session.execute(statement, params))
         if result.returns_rows:
             rows = list(result.all())
             outcomes.append(Outcome(len(rows), rows))
         else:
-            outcomes.append(Outcome(result.rowcount, []))  # type: ignore[attr-defined]
+            outcomes.append(Outcome(result.rowcount, []))
     return outcomes
 
 
@@ -87,7 +90,7 @@ def _text(statement: Executable) -> tuple[str, dict[str, Any]]:
     if cached is None or cached[0] is not statement:
         if len(_texts) > MAX_CACHED:  # a statement built per call: keep the cache bounded
             _texts.clear()
-        compiled = statement.compile(dialect=_PYFORMAT)
+        compiled = cast(ClauseElement, statement).compile(dialect=_PYFORMAT)
         defaults = {k: v for k, v in compiled.params.items() if v is not None}
         cached = (statement, _EXPANDING.sub(r"%(\1)s", compiled.string), defaults)
         _texts[id(statement)] = cached
@@ -104,7 +107,7 @@ def _row_type(description: Sequence[Any]) -> Any:
 def _one_trip(
     connection: Connection, raw: Any, statements: Sequence[tuple[Executable, Mapping[str, Any]]], commit: bool
 ) -> list[Outcome]:
-    import pymysql
+    import pymysql  # type: ignore[import-untyped]
 
     cursor = raw.cursor()
     texts = []
