@@ -37,6 +37,7 @@ from flowexec.store import batch
 from flowexec.store import flowlog_rows
 from flowexec.store import projections
 from flowexec.store import repository as repo
+from flowexec.store import settling
 from flowexec.store.batch import Writes
 from flowexec.store.models import Execution
 from flowexec.store.models import NodeRun
@@ -128,7 +129,9 @@ def settle_one(
     counters = Counters(
         locked.task_id, locked.flow_id, locked.version, locked.total_nodes, locked.settled_nodes + 1
     )
-    settle = repo.settle_writes(session, counters.task_id, counters.settled_nodes, counters.total_nodes, at)
+    settle = settling.settle_writes(
+        session, counters.task_id, counters.settled_nodes, counters.total_nodes, at
+    )
     emit(session, counters, changes, task_written=True)
     last = counters.settled_nodes >= counters.total_nodes
     batch.run(session, *(writes or ()), *settle, commit=not last)
@@ -244,7 +247,7 @@ def children_to_release(
 ) -> tuple[list[Any], Writes]:
     """Lock the children (``rows``: already locked and read); the ones whose last parent this
     is, and the writes (for the caller's batch) that release them."""
-    ready, writes = repo.children_to_release(session, execution.task_id, keys, at, rows)
+    ready, writes = settling.children_to_release(session, execution.task_id, keys, at, rows)
     changes += [Change(c.node_key, NodeState.PENDING, NodeState.QUEUED) for c in ready]
     return ready, writes
 

@@ -46,6 +46,7 @@ from flowexec.state import RUN_UNSTARTED
 from flowexec.state import NodeState
 from flowexec.state import RunState
 from flowexec.store import repository as repo
+from flowexec.store import settling
 from flowexec.store.batch import Writes
 from flowexec.store.db import in_transaction
 from flowexec.store.models import NodeRun
@@ -100,7 +101,7 @@ def start_node(node_id: int, settings: Settings, control: bool = True) -> tuple[
         at = now()
         # A queued control node completes in one compare-and-set; anything else (a Linkis node,
         # a claim lost) takes the paths below.
-        if control and (completed := repo.complete_control(session, node_id, at)) is not None:
+        if control and (completed := settling.complete_control(session, node_id, at)) is not None:
             return None, _run_control(session, completed, at)
         node = repo.read_step(session, node_id)
         logcontext.bind(node.task_id, node.node_key)
@@ -180,7 +181,7 @@ def _claim_at_cap(session: Session, node_id: int, settings: Settings) -> tuple[C
     return _claimed(node, repo.get_task(session, node.task_id), settings), []
 
 
-def _run_control(session: Session, completed: repo.Completed, at: datetime) -> list[Action]:
+def _run_control(session: Session, completed: settling.Completed, at: datetime) -> list[Action]:
     """The rest of a control node's step, once it moved Queued -> Succeed (the Submitting in
     between is never visible outside this transaction) and locked its execution's counters
     (and maybe its children): the children and the seed tables, as ``completion.complete``

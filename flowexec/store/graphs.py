@@ -2,7 +2,7 @@
 
 A node's children never change once its execution is registered. A control node's step can
 therefore lock its children's rows in the round trip that completes it, before it has read its
-own row (``repository.complete_control``); the row it then reads confirms the guess (the same
+own row (``settling.complete_control``); the row it then reads confirms the guess (the same
 execution, the same children). A wrong guess, from a process that outlived a truncated table
 whose ids started again, is dropped and the children are read again, as when nothing is known.
 
