@@ -102,17 +102,12 @@ SETTLE_AND_PROGRESS = (
     )
 )
 
+#: What dispatching a node reads of it (``common.run_actions``), and its state.
+_DISPATCHED = (NODES.c.id, NODES.c.task_id, NODES.c.node_key, NODES.c.job_type, NODES.c.kind, NODES.c.state)
+
 #: The children of a node, locked, to release the ones whose last parent just ended.
 CHILDREN = (
-    select(
-        NODES.c.id,
-        NODES.c.task_id,
-        NODES.c.node_key,
-        NODES.c.job_type,
-        NODES.c.kind,
-        NODES.c.state,
-        NODES.c.pending_parents,
-    )
+    select(*_DISPATCHED, NODES.c.pending_parents)
     .where(NODES.c.task_id == bindparam("task_id"), NODES.c.node_key.in_(bindparam("keys", expanding=True)))
     .order_by(NODES.c.id)
     .with_for_update()
@@ -210,17 +205,7 @@ NODE_STEP = (
 #: What a running node's success reads (``steps.succeed_node``): its key, kind, children and
 #: state, and its execution's cap and kill flag; not its spec or its task row's wide columns.
 NODE_END = (
-    select(
-        NODES.c.id,
-        NODES.c.task_id,
-        NODES.c.node_key,
-        NODES.c.job_type,
-        NODES.c.kind,
-        NODES.c.state,
-        NODES.c.children,
-        EXECUTIONS.c.max_parallel,
-        EXECUTIONS.c.cancel_requested,
-    )
+    select(*_DISPATCHED, NODES.c.children, EXECUTIONS.c.max_parallel, EXECUTIONS.c.cancel_requested)
     .select_from(NODES.join(EXECUTIONS, EXECUTIONS.c.task_id == NODES.c.task_id))
     .where(NODES.c.id == bindparam("node_id"))
 )

@@ -37,7 +37,8 @@ class RecordingLinkis:
         return JobInfo(task_id, state, log_path=f"/logs/{task_id}.log" if state == "Succeed" else None)
 
 
-def _running_node(app: Any, job: int) -> tuple[int, int]:
+def _queued_node() -> tuple[int, int]:
+    """A one-node shell flow's execution, its node Queued: (taskID, node id)."""
     doc = {
         "nodes": [{"id": "a", "title": "a", "jobType": "linkis.shell.sh", "jobContent": {"code": "true"}}],
         "edges": [],
@@ -48,10 +49,14 @@ def _running_node(app: Any, job: int) -> tuple[int, int]:
     request = service.ExecutionRequest(flow_id=flow_id, version="v1", user="alice")
     submitted, _ = service.submit_execution(request, runtime().settings)
     _, _, rows = reads.execution_nodes(submitted.task_id)
-    node_id = rows[0].id
+    return submitted.task_id, rows[0].id
+
+
+def _running_node(app: Any, job: int) -> tuple[int, int]:
+    task_id, node_id = _queued_node()
     service.start_node(node_id, runtime().settings)
     service.record_submission(node_id, JobRef(f"exec_{job}", job), runtime().settings)
-    return submitted.task_id, node_id
+    return task_id, node_id
 
 
 def test_a_job_ended_by_the_first_poll_costs_one_request(sqlite_app: Any) -> None:
@@ -87,21 +92,12 @@ def test_later_polls_ask_the_status_then_the_history_of_an_ended_job(sqlite_app:
 
 def _submitted_node(app: Any, job: int) -> tuple[int, int, list[Any]]:
     """A node claimed and its job recorded as a worker does: the claim's row carried over."""
-    doc = {
-        "nodes": [{"id": "a", "title": "a", "jobType": "linkis.shell.sh", "jobContent": {"code": "true"}}],
-        "edges": [],
-        "props": [],
-    }
-    flow_id = next(flow_ids)
-    service.register_flow(doc, {}, flow_id=flow_id, version="v1")
-    request = service.ExecutionRequest(flow_id=flow_id, version="v1", user="alice")
-    submitted, _ = service.submit_execution(request, runtime().settings)
-    _, _, rows = reads.execution_nodes(submitted.task_id)
-    claimed, _ = service.start_node(rows[0].id, runtime().settings, control=False)
+    task_id, node_id = _queued_node()
+    claimed, _ = service.start_node(node_id, runtime().settings, control=False)
     assert claimed is not None and claimed.running is not None
     ref = JobRef(f"exec_{job}", job)
     actions = service.record_submission(claimed.node_id, ref, runtime().settings, claimed.running)
-    return submitted.task_id, claimed.node_id, actions
+    return task_id, claimed.node_id, actions
 
 
 def test_the_first_poll_carries_the_job_and_ends_the_node_from_it(sqlite_app: Any) -> None:
