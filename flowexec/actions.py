@@ -20,12 +20,25 @@ class RunNodes:
 
 
 @dataclass(frozen=True)
+class JobHint:
+    """What a node's first poll needs, known when its job was recorded: the Linkis ids, the
+    user the job runs as and the node's deadline (epoch seconds), so that poll reads no row.
+    The node's end is still a compare-and-set on its row, for this job only."""
+
+    exec_id: str
+    task_id: int
+    user: str
+    deadline: float | None = None
+
+
+@dataclass(frozen=True)
 class PollNode:
-    """Poll this node's Linkis job after ``countdown`` seconds."""
+    """Poll this node's Linkis job after ``countdown`` seconds (``job``: its first poll's hint)."""
 
     node_id: int
     countdown: float
     label: str = ""
+    job: JobHint | None = None
 
 
 @dataclass(frozen=True)

@@ -37,5 +37,5 @@ class Transitions:
     settled: int
     total: int
     changes: tuple[Change, ...]
-    #: True when the sender already wrote the task row's progress (and Running) with ``settled``.
+    #: True when the sender already kept the task row's progress (and Running) for ``settled``.
     task_written: bool = False

@@ -42,7 +42,7 @@ def before_request() -> Response | None:
             return answer
     if request.path == PREFIX + "/user/login":
         return None
-    user, admin = gw.sessions.authenticate(request.headers, request.cookies)
+    user, admin = gw.sessions.authenticate(request.headers, lambda: request.cookies)
     if user is None:
         return unauthenticated_reply()
     g.user, g.admin = user, admin

@@ -124,8 +124,9 @@ class Entrance:
             table.jobs[job.exec_id] = job
             table.live[task_id] = job
             self.submits += 1
+            # written to the file with the job's next lines (its start, or its end)
             table.log(job, "INFO", f"Your job is accepted,  jobID is {job.exec_id} and taskID is {task_id} "
-                                   f"in {instance}. Please wait it to be scheduled")  # fmt: skip
+                                   f"in {instance}. Please wait it to be scheduled", flush=False)  # fmt: skip
         return job
 
     def _new_job(
@@ -137,7 +138,6 @@ class Entrance:
         day = datetime.now().strftime("%Y-%m-%d")
         log_path = self.root / "log" / day / creator / user / f"{task_id}.log"
         result_dir = self.root / "result" / day / creator / user / str(task_id)
-        log_path.parent.mkdir(parents=True, exist_ok=True)
         fault = str(req.runtime.get("flowexec.fault", "")) if self.faults_enabled else ""
         timeouts = [
             float(req.labels[k]) if k in req.labels else None
@@ -178,7 +178,7 @@ class Entrance:
 
     def _cancel(self, job: Job) -> None:
         """Mark Cancelled at once; the process gets SIGTERM now and SIGKILL after the grace."""
-        self.table.log(job, "WARN", f"Job {job.exec_id} is killed by user {job.user}")
+        self.table.log(job, "WARN", f"Job {job.exec_id} is killed by user {job.user}", flush=False)
         self.table.finish(job, "Cancelled")
         job.cancel.set()
         if job.proc is not None and job.fault != "ignore_kill":

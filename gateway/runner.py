@@ -53,7 +53,8 @@ def _await_slot(table: JobTable, job: Job) -> bool:
         if job.cancel.is_set():
             return False
         table.running[job.group] += 1
-        table.set_state(job, "Scheduled", "Your job is Scheduled. Please wait it to run.")
+        # written to the file with the next line: a job with a slot starts at once
+        table.set_state(job, "Scheduled", "Your job is Scheduled. Please wait it to run.", flush=False)
         return True
 
 
@@ -94,9 +95,9 @@ def _simulate(table: JobTable, job: Job) -> None:
         if job.cancel.is_set():
             return
         table.set_state(job, "Running", "Your job is Running now. Please wait it to complete.")
-        table.log(job, "INFO", f"simulated {job.engine}.{job.run_type}")
+        table.log(job, "INFO", f"simulated {job.engine}.{job.run_type}", flush=False)
         for line in job.code.splitlines():
-            table.log(job, "INFO", line)
+            table.log(job, "INFO", line, flush=False)
     table.finish(job, "Succeed")
 
 
@@ -169,12 +170,14 @@ def _wait(job: Job, proc: subprocess.Popen[bytes]) -> tuple[int, bool]:
 
 def _conclude(table: JobTable, job: Job, rc: int, timed_out: bool) -> None:
     """Turn the process outcome into results, log lines and the final state."""
-    stderr = (job.workdir / "stderr.txt").read_text(encoding="utf-8", errors="replace")
+    path = job.workdir / "stderr.txt"
+    stderr = path.read_text(encoding="utf-8", errors="replace") if path.stat().st_size else ""
     with table.lock:
         for line in stderr.splitlines():
             if line.strip():
-                table.log(job, "ERROR", line)
+                table.log(job, "ERROR", line, flush=False)
     if job.terminal:
+        table.flush(job)
         return
     if timed_out:
         table.finish(job, "Failed", ERR_TIMEOUT, f"job running timeout after {job.running_timeout}s")

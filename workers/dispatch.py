@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import asdict
 
 from celery import group
 from flask import current_app
@@ -63,7 +64,10 @@ def send(actions: Iterable[Action]) -> None:
                     for node_id, name in zip(action.node_ids, labels, strict=True)
                 ).apply_async(**options)
         elif isinstance(action, PollNode):
-            poll_node.apply_async((action.node_id,), {"node": action.label}, countdown=action.countdown)
+            kwargs: dict[str, object] = {"node": action.label}
+            if action.job is not None:
+                kwargs["job"] = asdict(action.job)
+            poll_node.apply_async((action.node_id,), kwargs, countdown=action.countdown)
         elif isinstance(action, KillJob):
             kill_job.apply_async((action.node_id, action.exec_id, action.task_id))
         elif isinstance(action, AdoptNode):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import Task
 from celery import shared_task
@@ -10,6 +11,7 @@ from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError
 
 from flowexec import service
+from flowexec.actions import JobHint
 from flowexec.backoff import jittered
 from flowexec.errors import LinkisOutcomeUnknown
 from flowexec.errors import LinkisUnavailable
@@ -66,16 +68,21 @@ def run_node(self: Task, node_run_id: int, node: str = "", linkis: bool = False)
 
 
 @shared_task(name="flowexec.poll_node", bind=True, max_retries=None)
-def poll_node(self: Task, node_run_id: int, node: str = "") -> None:
-    """Poll a running node's job; not finished means retry later, never wait here."""
+def poll_node(self: Task, node_run_id: int, node: str = "", job: dict[str, Any] | None = None) -> None:
+    """Poll a running node's job; not finished means retry later, never wait here.
+
+    ``job``: the first poll's hint (``JobHint``'s fields), so that poll reads no row; the
+    polls after it read the node's row (their count and deadline are kept there).
+    """
     rt = runtime()
+    hint = JobHint(**job) if job else None
     try:
-        result = service.poll_node(node_run_id, rt.linkis_for, rt.settings)
+        result = service.poll_node(node_run_id, rt.linkis_for, rt.settings, hint)
     except (LinkisUnavailable, *DATABASE_ERRORS) as exc:
         log.warning("poll retried node_id=%s error=%s", node_run_id, exc)
-        raise self.retry(countdown=rt.settings.poll_max) from exc
+        raise self.retry(countdown=rt.settings.poll_max, kwargs={"node": node}) from exc
     if result.retry_in is not None:
-        raise self.retry(countdown=result.retry_in)
+        raise self.retry(countdown=result.retry_in, kwargs={"node": node})
     dispatch.send(result.actions)
 
 

@@ -52,6 +52,7 @@ from flowexec.linkis.wire import classify
 from flowexec.linkis.wire import classify_login
 from flowexec.linkis.wire import entrance_instance
 from flowexec.linkis.wire import envelope_data
+from flowexec.linkis.wire import environment_once
 from flowexec.linkis.wire import err_code
 from flowexec.linkis.wire import execute_body
 from flowexec.linkis.wire import load
@@ -75,6 +76,12 @@ def short_reason(exc: requests.RequestException) -> str:
         return f"{type(exc).__name__}: no reply in time"
     return f"{type(exc).__name__}: {text[:200]}"
 
+
+#: The replies read at every node step: one instance each (building a schema costs more than a
+#: load; a schema's ``load`` keeps no state between calls, so threads share them).
+SUBMIT = SubmitSchema()
+STATUS = StatusSchema()
+HISTORY_GET = HistoryGetSchema()
 
 #: Connections kept per Linkis host: at least the calls a worker makes at once (its greenlets).
 POOL_SIZE = 64
@@ -123,6 +130,7 @@ class LinkisClient:
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._session.headers.update({"Accept": "application/json"})
+        environment_once(self._session, self._api)
         if password is None:
             self._session.headers.update({"Token-Code": token, "Token-User": user})
 
@@ -164,7 +172,7 @@ class LinkisClient:
             read_timeout=self._submit_timeout,
             idempotent=False,
         )
-        ref: JobRef = load(SubmitSchema(), envelope_data(env, "submit"), "submit")
+        ref: JobRef = load(SUBMIT, envelope_data(env, "submit"), "submit")
         logger.info("linkis submit exec_id=%s task_id=%s", ref.exec_id, ref.task_id)
         return ref
 
@@ -175,7 +183,7 @@ class LinkisClient:
             logger.info("linkis status not in memory task_id=%s: reading history", ref.task_id)
             info = self.history(ref.task_id)
             return JobStatus(state=info.status, progress=info.progress)
-        status: JobStatus = load(StatusSchema(), envelope_data(env, "status"), "status")
+        status: JobStatus = load(STATUS, envelope_data(env, "status"), "status")
         return status
 
     def progress(self, ref: JobRef) -> float | None:
@@ -217,7 +225,7 @@ class LinkisClient:
         env = self._send("GET", f"jobhistory/{task_id}/get")
         if env.status == SOFT_ERROR:
             raise LinkisJobNotFound(f"Linkis task {task_id}: {env.message}", err_code(env))
-        info: JobInfo = load(HistoryGetSchema(), envelope_data(env, "history"), "history")
+        info: JobInfo = load(HISTORY_GET, envelope_data(env, "history"), "history")
         return info
 
     def kill(self, ref: JobRef) -> None:

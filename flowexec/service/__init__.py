@@ -5,6 +5,7 @@ rows it names). The service writes no SQL: ``flowexec.store`` owns every stateme
 - ``flows``: register and load flow versions
 - ``submit``: start an execution
 - ``steps``: a node's claim, submission and end
+- ``jobs``: a node's Linkis job, built from its rows
 - ``polls``: a running node's polls
 - ``completion``: what follows a node's end (retries, failure policy, children, the run's end)
 - ``cancel``: kills of an execution or a node
@@ -23,6 +24,8 @@ from flowexec.service.flows import FlowRef
 from flowexec.service.flows import content_hash
 from flowexec.service.flows import load_flow
 from flowexec.service.flows import register_flow
+from flowexec.service.jobs import job_spec
+from flowexec.service.jobs import linkis_user
 from flowexec.service.polls import PollResult
 from flowexec.service.polls import poll_node
 from flowexec.service.polls import time_out_node
@@ -34,8 +37,6 @@ from flowexec.service.steps import Claimed
 from flowexec.service.steps import LinkisFor
 from flowexec.service.steps import fail_node
 from flowexec.service.steps import finish_node
-from flowexec.service.steps import job_spec
-from flowexec.service.steps import linkis_user
 from flowexec.service.steps import record_submission
 from flowexec.service.steps import release_node
 from flowexec.service.steps import start_node

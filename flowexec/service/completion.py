@@ -33,9 +33,12 @@ from flowexec.state import NODE_FAILED
 from flowexec.state import RUN_TERMINAL
 from flowexec.state import NodeState
 from flowexec.state import RunState
+from flowexec.store import batch
 from flowexec.store import flowlog_rows
 from flowexec.store import projections
 from flowexec.store import repository as repo
+from flowexec.store import settling
+from flowexec.store.batch import Writes
 from flowexec.store.models import Execution
 from flowexec.store.models import NodeRun
 
@@ -76,20 +79,30 @@ def complete(
     return actions
 
 
-def succeed(session: Session, step: Any, capped: bool, **values: Any) -> list[Action]:
+def succeed(
+    session: Session, step: Any, capped: bool, job_id: int | None = None, **values: Any
+) -> list[Action]:
     """A running node's success, its execution's row locked only for the counters, at the end.
 
-    ``step``: the node as ``repository.read_step`` read it, without a lock. The node's
+    ``step``: the node as ``repository.read_end`` read it, without a lock. The node's
     compare-and-set orders its own moves, and each child's row lock orders the ends of a join's
     parents; of the execution only ``cancel_requested`` is used (a kill that sets it after this
     read cancels the children queued here, Queued by then). Kills and failures lock the execution
     first and the nodes after; where one meets this order InnoDB reports a deadlock and
     ``in_transaction`` runs the loser again. ``capped``: the node's engine has a cap, whose
-    oldest parked node may start now.
+    oldest parked node may start now. ``job_id``: the Linkis job whose end this is (a node
+    retried meanwhile runs another).
     """
     at = now()
     if not repo.cas_node(
-        session, step.id, [NodeState.RUNNING], NodeState.SUCCEED, finished_at=at, updated_at=at, **values
+        session,
+        step.id,
+        [NodeState.RUNNING],
+        NodeState.SUCCEED,
+        job_id=job_id,
+        finished_at=at,
+        updated_at=at,
+        **values,
     ):
         log.info("completion lost node_id=%s outcome=Succeed", step.id)
         return []
@@ -98,21 +111,31 @@ def succeed(session: Session, step: Any, capped: bool, **values: Any) -> list[Ac
     actions: list[Action] = []
     if capped and engine:
         actions += run_actions(repo.parked(session, 1, engine=engine))
+    ready: list[Any] = []
+    writes: Writes = []
     if not step.cancel_requested:
-        actions += run_actions(release(session, step, repo.children_of(step), changes, at))
-    settle_one(session, repo.lock_counters_of(session, step.task_id), changes, at)
-    return actions
+        ready, writes = children_to_release(session, step, repo.children_of(step), changes, at)
+    settle_one(session, repo.lock_counters_of(session, step.task_id), changes, at, writes)
+    return actions + run_actions(ready)
 
 
-def settle_one(session: Session, locked: Any, changes: Sequence[Change], at: datetime) -> None:
+def settle_one(
+    session: Session, locked: Any, changes: Sequence[Change], at: datetime, writes: Writes | None = None
+) -> None:
     """Count one more settled node with its execution's counters as ``locked`` read them (row
-    locked), send the batch of moves, and end the execution if that was its last node."""
+    locked), after ``writes`` (the children's release), send the batch of moves, and end the
+    execution if that was its last node. The writes, the count and the commit are one round trip
+    where the database allows it."""
     counters = Counters(
         locked.task_id, locked.flow_id, locked.version, locked.total_nodes, locked.settled_nodes + 1
     )
-    written = repo.settle_one(session, counters.task_id, counters.settled_nodes, counters.total_nodes, at)
-    emit(session, counters, changes, task_written=written)
-    if counters.settled_nodes >= counters.total_nodes:
+    settle = settling.settle_writes(
+        session, counters.task_id, counters.settled_nodes, counters.total_nodes, at
+    )
+    emit(session, counters, changes, task_written=True)
+    last = counters.settled_nodes >= counters.total_nodes
+    batch.run(session, *(writes or ()), *settle, commit=not last)
+    if last:
         finalize(session, locked)
 
 
@@ -209,9 +232,24 @@ def release(
     session: Session, execution: Counted, keys: Sequence[str], changes: list[Change], at: datetime
 ) -> list[Any]:
     """Decrement the children's counters; the ones reaching zero are queued by this transaction."""
-    ready = repo.release_children(session, execution.task_id, keys, at)
-    changes += [Change(c.node_key, NodeState.PENDING, NodeState.QUEUED) for c in ready]
+    ready, writes = children_to_release(session, execution, keys, changes, at)
+    batch.run(session, *writes)
     return ready
+
+
+def children_to_release(
+    session: Session,
+    execution: Counted,
+    keys: Sequence[str],
+    changes: list[Change],
+    at: datetime,
+    rows: list[Any] | None = None,
+) -> tuple[list[Any], Writes]:
+    """Lock the children (``rows``: already locked and read); the ones whose last parent this
+    is, and the writes (for the caller's batch) that release them."""
+    ready, writes = settling.children_to_release(session, execution.task_id, keys, at, rows)
+    changes += [Change(c.node_key, NodeState.PENDING, NodeState.QUEUED) for c in ready]
+    return ready, writes
 
 
 def unpark(session: Session, execution: Execution, node: NodeRun) -> list[RunNodes]:

@@ -11,7 +11,7 @@ from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from flowexec.config import Settings
-from flowexec.service.steps import linkis_user
+from flowexec.service.jobs import linkis_user
 from flowexec.service.steps import node_and_task
 from flowexec.store import flows
 from flowexec.store import history

@@ -16,8 +16,8 @@ from flowexec.service import completion
 from flowexec.service.common import label
 from flowexec.service.common import now
 from flowexec.service.common import run_actions
+from flowexec.service.jobs import linkis_user
 from flowexec.service.steps import LinkisFor
-from flowexec.service.steps import linkis_user
 from flowexec.service.steps import node_and_task
 from flowexec.service.steps import record_submission
 from flowexec.service.steps import release_node

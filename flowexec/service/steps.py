@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
@@ -18,8 +19,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from flowexec import logcontext
-from flowexec import variables as vars_
 from flowexec.actions import Action
+from flowexec.actions import JobHint
 from flowexec.actions import KillJob
 from flowexec.actions import PollNode
 from flowexec.backoff import poll_countdown
@@ -28,11 +29,9 @@ from flowexec.errors import LinkisError
 from flowexec.errors import LinkisUnavailable
 from flowexec.events import Change
 from flowexec.graph import NodeKind
-from flowexec.linkis.port import DEFAULT_ENGINE_VERSIONS
 from flowexec.linkis.port import JobRef
 from flowexec.linkis.port import JobSpec
 from flowexec.linkis.port import Linkis
-from flowexec.linkis.port import engine_type
 from flowexec.service import completion
 from flowexec.service import scripts
 from flowexec.service.common import Counters
@@ -41,10 +40,14 @@ from flowexec.service.common import label
 from flowexec.service.common import lock_node
 from flowexec.service.common import now
 from flowexec.service.common import run_actions
+from flowexec.service.jobs import job_spec
+from flowexec.service.jobs import linkis_user
 from flowexec.state import RUN_UNSTARTED
 from flowexec.state import NodeState
 from flowexec.state import RunState
 from flowexec.store import repository as repo
+from flowexec.store import settling
+from flowexec.store.batch import Writes
 from flowexec.store.db import in_transaction
 from flowexec.store.models import NodeRun
 from flowexec.store.models import WorkflowTask
@@ -56,13 +59,34 @@ LinkisFor = Callable[[str], Linkis]
 
 @dataclass(frozen=True)
 class Claimed:
-    """A node this delivery owns, ready to submit; ``None`` spec for control nodes."""
+    """A node this delivery owns, ready to submit; ``None`` spec for control nodes.
+
+    ``running``: what recording its submission needs, as the claim read it (so that step
+    reads no row); ``None`` when the claim did not read it all.
+    """
 
     node_id: int
     task_id: int
     attempt: int
     spec: JobSpec | None
     source: scripts.ScriptSource = scripts.ScriptSource()
+    running: Running | None = None
+
+
+@dataclass(frozen=True)
+class Running:
+    """A claimed node as its submission's record uses it: the event's counters, its key, and
+    its claim's time and timeout, which make its deadline."""
+
+    counters: Counters
+    node_key: str
+    started_at: datetime
+    timeout: float
+    user: str
+
+    @property
+    def task_id(self) -> int:
+        return self.counters.task_id
 
 
 def start_node(node_id: int, settings: Settings, control: bool = True) -> tuple[Claimed | None, list[Action]]:
@@ -77,8 +101,8 @@ def start_node(node_id: int, settings: Settings, control: bool = True) -> tuple[
         at = now()
         # A queued control node completes in one compare-and-set; anything else (a Linkis node,
         # a claim lost) takes the paths below.
-        if control and repo.complete_control(session, node_id, at):
-            return None, _run_control(session, node_id, at)
+        if control and (completed := settling.complete_control(session, node_id, at)) is not None:
+            return None, _run_control(session, completed, at)
         node = repo.read_step(session, node_id)
         logcontext.bind(node.task_id, node.node_key)
         if node.state != NodeState.QUEUED.value:
@@ -102,7 +126,9 @@ def start_node(node_id: int, settings: Settings, control: bool = True) -> tuple[
         started = RunState(node.status) not in RUN_UNSTARTED
         claim = Change(node.node_key, NodeState.QUEUED, NodeState.SUBMITTING)
         emit(session, counted(node), [claim], task_written=started)
-        return _claimed(node, node, settings), []
+        claimed = _claimed(node, node, settings)
+        running = Running(counted(node), node.node_key, at, _timeout(node), linkis_user(node, settings))
+        return replace(claimed, running=running), []
 
     return in_transaction(work)
 
@@ -155,55 +181,24 @@ def _claim_at_cap(session: Session, node_id: int, settings: Settings) -> tuple[C
     return _claimed(node, repo.get_task(session, node.task_id), settings), []
 
 
-def _run_control(session: Session, node_id: int, at: datetime) -> list[Action]:
+def _run_control(session: Session, completed: settling.Completed, at: datetime) -> list[Action]:
     """The rest of a control node's step, once it moved Queued -> Succeed (the Submitting in
-    between is never visible outside this transaction): under the execution's lock, the
-    counters, the children and the seed tables, as ``completion.complete`` does for a Succeed."""
-    row = repo.lock_counters(session, node_id)
+    between is never visible outside this transaction) and locked its execution's counters
+    (and maybe its children): the children and the seed tables, as ``completion.complete``
+    does for a Succeed."""
+    row = completed.row
     logcontext.bind(row.task_id, row.node_key)
     changes = [
         Change(row.node_key, NodeState.QUEUED, NodeState.SUBMITTING),
         Change(row.node_key, NodeState.SUBMITTING, NodeState.SUCCEED),
     ]
-    actions: list[Action] = []
+    ready: list[Any] = []
+    writes: Writes = []
     if not row.cancel_requested:
-        children = json.loads(row.children or "[]")
-        actions += run_actions(completion.release(session, row, children, changes, at))
-    completion.settle_one(session, row, changes, at)
-    return actions
-
-
-def job_spec(node: NodeRun, task: WorkflowTask, settings: Settings) -> JobSpec:
-    """Build the Linkis job of a node: code with variables substituted, DSS's labels and source."""
-    spec = json.loads(node.spec or "{}")
-    configuration = spec.get("configuration") or {}
-    variables = {str(k): str(v) for k, v in (spec.get("variables") or {}).items()}
-    params = json.loads(task.params or "{}")
-    source = json.loads(task.script_path or "{}") if (task.script_path or "").startswith("{") else {}
-    versions = {**DEFAULT_ENGINE_VERSIONS, **settings.engine_versions}
-    return JobSpec(
-        code=vars_.render(spec.get("code") or "", variables, settings.max_code_chars),
-        run_type=spec.get("runType") or "shell",
-        engine_type=engine_type(spec.get("engine") or "shell", versions),
-        user=linkis_user(task, settings),
-        # substituted here, once: Linkis gets no variables to substitute a second time
-        variables={},
-        startup=configuration.get("startup") or {},
-        runtime={**(configuration.get("runtime") or {}), "nodeName": spec.get("title") or node.title},
-        special=configuration.get("special") or {},
-        labels={"route": str((params.get("labels") or {}).get("route", "dev"))},
-        source={
-            **{k: str(v) for k, v in source.items()},
-            "nodeName": node.title,
-            "flowexecNodeRunId": str(node.id),
-            "flowexecAttempt": str(node.attempt + 1),
-        },
-    )
-
-
-def linkis_user(task: WorkflowTask, settings: Settings) -> str:
-    """The Linkis user a node's job runs as: the configured one, else the submitter."""
-    return settings.linkis_user or task.um_user or "hadoop"
+        keys = json.loads(row.children or "[]")
+        ready, writes = completion.children_to_release(session, row, keys, changes, at, completed.children)
+    completion.settle_one(session, row, changes, at, writes)
+    return [*run_actions(ready)]
 
 
 def submit_node(claimed: Claimed, linkis_for: LinkisFor, settings: Settings) -> list[Action]:
@@ -222,18 +217,33 @@ def submit_node(claimed: Claimed, linkis_for: LinkisFor, settings: Settings) -> 
             raise
         error = scripts.error_text(exc)
         return finish_node(claimed.node_id, NodeState.FAILED, [NodeState.SUBMITTING], error=error)
-    return record_submission(claimed.node_id, ref, settings)
+    return record_submission(claimed.node_id, ref, settings, claimed.running)
 
 
-def record_submission(node_id: int, ref: JobRef, settings: Settings) -> list[Action]:
-    """Record a submitted job's ids (Submitting -> Running): the node's own compare-and-set."""
+def _timeout(node: Any) -> float:
+    return float(json.loads(node.spec or "{}").get("timeout") or 0)
+
+
+def _running(session: Session, node_id: int, settings: Settings) -> Running:
+    """What recording a submission needs, read from the node's row (an adopted job)."""
+    node = repo.read_step(session, node_id)
+    started_at = node.started_at or now()
+    return Running(counted(node), node.node_key, started_at, _timeout(node), linkis_user(node, settings))
+
+
+def record_submission(
+    node_id: int, ref: JobRef, settings: Settings, known: Running | None = None
+) -> list[Action]:
+    """Record a submitted job's ids (Submitting -> Running): the node's own compare-and-set.
+
+    ``known``: the node as its claim read it; without it the row is read first.
+    """
 
     def work(session: Session) -> list[Action]:
-        node = repo.read_step(session, node_id)
+        node = known or _running(session, node_id, settings)
         logcontext.bind(node.task_id, node.node_key)
         at = now()
-        timeout = float(json.loads(node.spec or "{}").get("timeout") or 0)
-        deadline = (node.started_at or at) + timedelta(seconds=timeout) if timeout > 0 else None
+        deadline = node.started_at + timedelta(seconds=node.timeout) if node.timeout > 0 else None
         countdown = until_deadline(poll_countdown(0, *schedule(settings)), deadline, at)
         running = repo.cas_node(
             session,
@@ -250,8 +260,9 @@ def record_submission(node_id: int, ref: JobRef, settings: Settings) -> list[Act
             deadline_at=deadline,
         )
         if running:
-            emit(session, counted(node), [Change(node.node_key, NodeState.SUBMITTING, NodeState.RUNNING)])
-            return [PollNode(node_id, countdown, label(node))]
+            emit(session, node.counters, [Change(node.node_key, NodeState.SUBMITTING, NodeState.RUNNING)])
+            hint = JobHint(ref.exec_id, ref.task_id, node.user, deadline.timestamp() if deadline else None)
+            return [PollNode(node_id, countdown, label(node), hint)]
         # The node was cancelled while we submitted: its job must not run on.
         log.info("submitted after cancel node_id=%s exec_id=%s", node_id, ref.exec_id)
         repo.touch_node(
@@ -291,14 +302,19 @@ def node_and_task(session: Session, node_id: int) -> tuple[NodeRun, WorkflowTask
 
 
 def finish_node(
-    node_id: int, outcome: NodeState, expected: Sequence[NodeState], **values: Any
+    node_id: int,
+    outcome: NodeState,
+    expected: Sequence[NodeState],
+    job_id: int | None = None,
+    **values: Any,
 ) -> list[Action]:
-    """Record a node's end and queue what it unblocked (one transaction)."""
+    """Record a node's end and queue what it unblocked (one transaction); with ``job_id``, only
+    while the node still runs that Linkis job."""
 
     def work(session: Session) -> list[Action]:
         node, execution = lock_node(session, node_id)
         old = NodeState(node.state)
-        if old not in expected:
+        if old not in expected or (job_id is not None and node.linkis_task_id != job_id):
             log.info("completion lost node_id=%s state=%s outcome=%s", node_id, old, outcome)
             return []
         return completion.complete(session, execution, node, old, outcome, **values)
@@ -306,19 +322,21 @@ def finish_node(
     return in_transaction(work)
 
 
-def succeed_node(node_id: int, settings: Settings, **values: Any) -> list[Action]:
-    """Record a running node's success and queue what it unblocked (one transaction).
+def succeed_node(node_id: int, settings: Settings, job_id: int | None = None, **values: Any) -> list[Action]:
+    """Record a running node's success and queue what it unblocked (one transaction); with
+    ``job_id``, only while the node still runs that Linkis job.
 
     Without a cap on its execution the execution's row is locked only at the end, for its
     counters (``completion.succeed``); with one, the whole step holds it, as every cap's step does.
     """
 
     def work(session: Session) -> list[Action]:
-        step = repo.read_step(session, node_id)
+        step = repo.read_end(session, node_id)
         logcontext.bind(step.task_id, step.node_key)
         if step.max_parallel:
             node, execution = lock_node(session, node_id)
-            if node.state != NodeState.RUNNING.value:
+            lost = job_id is not None and node.linkis_task_id != job_id
+            if node.state != NodeState.RUNNING.value or lost:
                 log.info("completion lost node_id=%s state=%s outcome=Succeed", node_id, node.state)
                 return []
             return completion.complete(
@@ -327,7 +345,8 @@ def succeed_node(node_id: int, settings: Settings, **values: Any) -> list[Action
         if step.state != NodeState.RUNNING.value:
             log.info("completion lost node_id=%s state=%s outcome=Succeed", node_id, step.state)
             return []
-        return completion.succeed(session, step, repo.engine_of(step) in settings.engine_caps, **values)
+        capped = repo.engine_of(step) in settings.engine_caps
+        return completion.succeed(session, step, capped, job_id, **values)
 
     return in_transaction(work)
 

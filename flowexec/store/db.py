@@ -124,6 +124,13 @@ def engine_options(url: str, pool_size: int = 20) -> dict[str, Any]:
         "pool_size": pool_size,
         "max_overflow": pool_size,
         "isolation_level": "READ COMMITTED",
+        # A node step's statements travel together (``store.batch``); FOUND_ROWS is what
+        # SQLAlchemy sets itself (a compare-and-set's rowcount is the rows it matched).
+        **(
+            {"connect_args": {"client_flag": CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS}}
+            if url.startswith("mysql")
+            else {}
+        ),
     }
 
 
@@ -161,9 +168,23 @@ def configure_engine(engine: Engine) -> None:
 
 #: The server's status flag for "a transaction is open" (MySQL protocol, in every OK packet).
 SERVER_STATUS_IN_TRANS = 1
+#: The MySQL protocol's capability flags (pymysql.constants.CLIENT, not imported at start-up).
+CLIENT_FOUND_ROWS = 1 << 1
+CLIENT_MULTI_STATEMENTS = 1 << 16
+#: Set on a driver connection while ``store.batch`` ends the session's transaction that its
+#: last statement committed.
+COMMITTED_BY_BATCH = "flowexec_committed_by_batch"
 
 
 def _ping_when_idle(engine: Engine) -> None:
+    def _commit_unless_done(dbapi_connection: Any) -> None:
+        # A batch that ended with its COMMIT (``store.batch``) ends the session's transaction
+        # at once, with nothing left to commit: the COMMIT it would send is a round trip.
+        if not getattr(dbapi_connection, COMMITTED_BY_BATCH, False):
+            dbapi_connection.commit()
+
+    engine.dialect.do_commit = _commit_unless_done  # type: ignore[method-assign]
+
     @event.listens_for(engine.pool, "reset")
     def _reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
         # pymysql keeps the last OK packet's status: a clean connection costs no round trip.

@@ -1,7 +1,8 @@
 """DSS's two tables kept as DSS's tools read them, from the node rows and their moves.
 
 - ``dss_workflow_task``: Running from the first node's submission, progress at every batch of
-  moves (a receiver of ``node_transitioned``, in the transaction that moved the nodes).
+  moves (a receiver of ``node_transitioned``, in the transaction that moved the nodes); a
+  node's end counted alone writes it at each whole percent (``settling.settle_writes``).
 - ``dss_workflow_execute_info``: written when the execution ends, as DSS writes it: the newest
   row of that (flow, version) is updated (``succeed_jobs`` merged with the ids it held) or a row
   is inserted; a newer run never wipes it while it runs. Failed rerun reads it.

@@ -60,6 +60,14 @@ def read_step(session: Session, node_id: int) -> Any:
     return row
 
 
+def read_end(session: Session, node_id: int) -> Any:
+    """A running node as its success reads it (``statements.NODE_END``), without locks."""
+    row = session.execute(st.NODE_END, {"node_id": node_id}).one_or_none()
+    if row is None:
+        raise NotFound(f"node run {node_id} not found")
+    return row
+
+
 def lock_counters_of(session: Session, task_id: int) -> Row[*tuple[Any, ...]]:
     """An execution's counters, its row locked until the transaction ends."""
     return session.execute(st.LOCK_EXECUTION_COUNTERS, {"task_id": task_id}).one()
@@ -161,16 +169,17 @@ def cas_node(
     target: NodeState,
     *,
     read_version: int | None = None,
+    job_id: int | None = None,
     **values: Any,
 ) -> bool:
     """Move one node to ``target`` if it is in one of ``sources`` (and, with ``read_version``,
-    has not moved since it was read at that version); True when this call won."""
+    has not moved since it was read at that version; with ``job_id``, still runs that Linkis
+    job); True when this call won."""
     olds = check_moves(sources, target)
-    # A Core statement on the table: the ORM's bulk-update machinery cost more than the round trip.
-    query = update(st.NODES).where(st.NODES.c.id == node_id, st.NODES.c.state.in_([s.value for s in olds]))
-    if read_version is not None:
-        query = query.where(st.NODES.c.version == read_version)
-    result = session.execute(query.values(state=target.value, version=st.NODES.c.version + 1, **values))
+    params = {f"b_{key}": value for key, value in values.items()}
+    params.update(b_node_id=node_id, b_read_version=read_version, b_job_id=job_id)
+    statement = st.node_cas(olds, target, tuple(values), read_version is not None, job_id is not None)
+    result = session.execute(statement, params)
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
@@ -197,12 +206,17 @@ def touch_node(session: Session, node_id: int, state: NodeState, **values: Any) 
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def note_poll(session: Session, node_id: int, next_poll_at: datetime, progress: float | None) -> None:
-    """Count a poll of a still-running node and when the next one is due."""
+def note_poll(
+    session: Session, node_id: int, next_poll_at: datetime, progress: float | None, job_id: int
+) -> bool:
+    """Count a poll of a node still running that Linkis job, and when the next one is due;
+    False when it no longer does (its polls end)."""
     values: dict[str, Any] = {"polls": st.NODES.c.polls + 1, "next_poll_at": next_poll_at}
     if progress is not None:
         values["progress"] = progress
-    touch_node(session, node_id, NodeState.RUNNING, **values)
+    running = (st.NODES.c.state == NodeState.RUNNING.value, st.NODES.c.linkis_task_id == job_id)
+    result = session.execute(update(st.NODES).where(st.NODES.c.id == node_id, *running).values(**values))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def move_nodes(session: Session, rows: Sequence[NodeRun], target: NodeState, **values: Any) -> None:
@@ -215,47 +229,6 @@ def move_nodes(session: Session, rows: Sequence[NodeRun], target: NodeState, **v
             .values(state=target.value, version=NodeRun.version + 1, **values)
             .execution_options(synchronize_session=False)
         )
-
-
-def complete_control(session: Session, node_id: int, at: datetime) -> bool:
-    """Complete a queued control node in one compare-and-set; True when this call won."""
-    result = session.execute(st.CONTROL_DONE, {"node_id": node_id, "at": at})
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-
-def lock_counters(session: Session, node_id: int) -> Row[*tuple[Any, ...]]:
-    """A node's key and children with its execution's counters; locks the execution's row."""
-    return session.execute(st.LOCK_COUNTERS, {"node_id": node_id}).one()
-
-
-def settle_one(session: Session, task_id: int, settled: int, total: int, at: datetime) -> bool:
-    """Count one more settled node; on MariaDB/MySQL also write the task row's progress (and
-    Running) in the same statement. True when the task row was written."""
-    if session.get_bind().dialect.name in ("mysql", "mariadb"):
-        progress = settled / total if total else 1.0
-        params = {"b_task_id": task_id, "settled": settled, "progress": progress, "at": at}
-        session.execute(st.SETTLE_AND_PROGRESS, params)
-        return True
-    session.execute(st.SETTLE_ONE, {"b_task_id": task_id})
-    return False
-
-
-def release_children(
-    session: Session, task_id: int, keys: Sequence[str], at: datetime
-) -> list[Row[*tuple[Any, ...]]]:
-    """Decrement the children's counters; queue (and return) the ones reaching zero."""
-    if not keys:
-        return []
-    children = session.execute(st.CHILDREN, {"task_id": task_id, "keys": list(keys)}).all()
-    ready = [c for c in children if c.pending_parents == 1 and c.state == NodeState.PENDING.value]
-    if ready and len(ready) == len(children):  # chains and a join's last parent: one UPDATE
-        session.execute(st.QUEUE_READY, {"ids": [c.id for c in ready], "at": at})
-    else:
-        if children:
-            session.execute(st.DECREMENT, {"ids": [c.id for c in children]})
-        if ready:
-            session.execute(st.QUEUE, {"ids": [c.id for c in ready], "at": at})
-    return ready
 
 
 def write_progress(session: Session, task_id: int, progress: float, running: bool, at: datetime) -> None:

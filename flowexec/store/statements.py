@@ -3,10 +3,13 @@ round trip it makes, so each is built once, at import, from the state table's le
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 from typing import cast
 
 from sqlalchemy import Table
+from sqlalchemy import Update
 from sqlalchemy import bindparam
 from sqlalchemy import case
 from sqlalchemy import select
@@ -53,8 +56,9 @@ CONTROL_DONE = (
     )
 )
 
-#: The claimed node (its row already locked by ``CONTROL_DONE``) and its execution's
-#: counters, whose row this locks.
+#: The node ``CONTROL_DONE`` completed (its row already locked by it) and its execution's
+#: counters, whose row this locks; sent with it, it matches nothing (and locks nothing) when
+#: that statement did not complete a control node.
 LOCK_COUNTERS = (
     select(
         NODES.c.task_id,
@@ -67,14 +71,19 @@ LOCK_COUNTERS = (
         EXECUTIONS.c.cancel_requested,
     )
     .select_from(NODES.join(EXECUTIONS, EXECUTIONS.c.task_id == NODES.c.task_id))
-    .where(NODES.c.id == bindparam("node_id"))
+    .where(
+        NODES.c.id == bindparam("node_id"),
+        NODES.c.state == _CONTROL_TO.value,
+        NODES.c.kind != NodeKind.LINKIS.value,
+    )
     .with_for_update()
 )
 
-SETTLE_ONE = (
+#: The execution's count of settled nodes, as its locked row's count plus one.
+SETTLE_COUNT = (
     update(EXECUTIONS)
     .where(EXECUTIONS.c.task_id == bindparam("b_task_id"))
-    .values(settled_nodes=EXECUTIONS.c.settled_nodes + 1)
+    .values(settled_nodes=bindparam("settled"))
 )
 
 #: MariaDB/MySQL: the counter and the task row's progress (and Running) in one multi-table
@@ -94,17 +103,12 @@ SETTLE_AND_PROGRESS = (
     )
 )
 
+#: What dispatching a node reads of it (``common.run_actions``), and its state.
+_DISPATCHED = (NODES.c.id, NODES.c.task_id, NODES.c.node_key, NODES.c.job_type, NODES.c.kind, NODES.c.state)
+
 #: The children of a node, locked, to release the ones whose last parent just ended.
 CHILDREN = (
-    select(
-        NODES.c.id,
-        NODES.c.task_id,
-        NODES.c.node_key,
-        NODES.c.job_type,
-        NODES.c.kind,
-        NODES.c.state,
-        NODES.c.pending_parents,
-    )
+    select(*_DISPATCHED, NODES.c.pending_parents)
     .where(NODES.c.task_id == bindparam("task_id"), NODES.c.node_key.in_(bindparam("keys", expanding=True)))
     .order_by(NODES.c.id)
     .with_for_update()
@@ -232,3 +236,36 @@ NODE_STEP = (
     )
     .where(NODES.c.id == bindparam("node_id"))
 )
+
+#: What a running node's success reads (``steps.succeed_node``): its key, kind, children and
+#: state, and its execution's cap and kill flag; not its spec or its task row's wide columns.
+NODE_END = (
+    select(*_DISPATCHED, NODES.c.children, EXECUTIONS.c.max_parallel, EXECUTIONS.c.cancel_requested)
+    .select_from(NODES.join(EXECUTIONS, EXECUTIONS.c.task_id == NODES.c.task_id))
+    .where(NODES.c.id == bindparam("node_id"))
+)
+
+
+@lru_cache(maxsize=256)
+def node_cas(
+    sources: frozenset[NodeState],
+    target: NodeState,
+    columns: Sequence[str],
+    versioned: bool,
+    for_job: bool,
+) -> Update:
+    """A node's compare-and-set, built once per shape (sources, target, columns set; with a
+    read version; for a Linkis job) and bound at each call: ``b_node_id``, ``b_<column>``,
+    ``b_read_version``, ``b_job_id``. Building an UPDATE costs several times its round trip.
+
+    The caller checks the move against the state table (``repository.cas_node``).
+    """
+    query = update(NODES).where(
+        NODES.c.id == bindparam("b_node_id"), NODES.c.state.in_(sorted(s.value for s in sources))
+    )
+    if versioned:
+        query = query.where(NODES.c.version == bindparam("b_read_version"))
+    if for_job:
+        query = query.where(NODES.c.linkis_task_id == bindparam("b_job_id"))
+    values = {NODES.c[name]: bindparam(f"b_{name}", type_=NODES.c[name].type) for name in columns}
+    return query.values({NODES.c.state: target.value, NODES.c.version: NODES.c.version + 1, **values})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from flowexec.config import Settings
-from flowexec.service.steps import job_spec
+from flowexec.service.jobs import job_spec
 from flowexec.store.models import NodeRun
 from flowexec.store.models import WorkflowTask
 

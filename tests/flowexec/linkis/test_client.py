@@ -334,3 +334,22 @@ def test_full_queue_is_unavailable_with_12001(tmp_path: Path) -> None:
         server.shutdown()
 
     assert raised.value.err_code == 12001
+
+
+def test_the_environment_s_proxy_is_read_once_when_the_client_is_built(
+    gateway: GatewayServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every call goes to one gateway: proxies, ``NO_PROXY`` and the CA bundle are read from the
+    environment when the client is built, not again at each request."""
+    for name in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    proxied = LinkisClient(gateway.url, retries=1, connect_timeout=1)
+    monkeypatch.delenv("HTTP_PROXY")
+    direct = LinkisClient(gateway.url, retries=1)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    with proxied, direct:
+        with pytest.raises(LinkisUnavailable):
+            proxied.history(1)
+        with pytest.raises(LinkisJobNotFound):  # the gateway answered: no such task
+            direct.history(1)

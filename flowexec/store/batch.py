@@ -1,0 +1,150 @@
+"""Several prebuilt statements in one round trip to MariaDB/MySQL (elsewhere: one by one).
+
+A node step's statements are few and tiny; what they cost is the wait for each answer. On
+MariaDB/MySQL the statements of one :func:`run` travel as one multi-statement query (the
+connection is opened with ``CLIENT.MULTI_STATEMENTS``, see ``db.engine_options``): each is
+rendered with the driver's own escaping, as the driver renders any statement, and the server
+runs them in order, in the caller's transaction, and stops at the first error. ``commit=True``
+ends the transaction in the same trip, and the session's transaction with it (its COMMIT,
+already done, is not sent again: ``db.configure_engine``).
+
+Only Core statements built once at import (``store.statements``) go through here: their
+compiled text is cached per statement.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import namedtuple
+from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import Any
+from typing import NamedTuple
+from typing import cast
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.mysql import pymysql as mysql_pymysql
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ClauseElement
+from sqlalchemy.sql.expression import Executable
+
+from flowexec.store.db import CLIENT_MULTI_STATEMENTS
+from flowexec.store.db import COMMITTED_BY_BATCH
+
+#: Statements and their parameters, to run in order in one :func:`run`.
+Writes = list[tuple[Executable, Mapping[str, Any]]]
+
+_PYFORMAT = mysql_pymysql.dialect(paramstyle="pyformat")
+_EXPANDING = re.compile(r"\(__\[POSTCOMPILE_(\w+)\]\)")
+
+
+class Outcome(NamedTuple):
+    """One statement's answer: rows changed or matched, and the rows of a SELECT."""
+
+    rowcount: int
+    rows: list[Any]
+
+
+#: Statements whose text is kept (the prebuilt ones of ``store.statements`` are a few dozen).
+MAX_CACHED = 256
+_texts: dict[int, tuple[Executable, str, dict[str, Any]]] = {}
+_rows: dict[tuple[str, ...], Any] = {}
+
+
+def run(
+    session: Session, *statements: tuple[Executable, Mapping[str, Any]], commit: bool = False
+) -> list[Outcome]:
+    """Execute ``statements`` (statement, parameters) in order, in the session's transaction;
+    ``commit``: they are the transaction's last, and where it saves a round trip it commits
+    with them (elsewhere the caller's transaction commits as usual). Returns one :class:`Outcome` per statement."""
+    if not statements and not commit:
+        return []
+    connection = session.connection()
+    raw = connection.connection.dbapi_connection
+    if getattr(raw, "client_flag", 0) & CLIENT_MULTI_STATEMENTS:
+        outcomes = _one_trip(connection, raw, statements, commit)
+        if commit:
+            # The server committed; the session's transaction ends here too, without a COMMIT.
+            setattr(raw, COMMITTED_BY_BATCH, True)
+            try:
+                session.commit()
+            finally:
+                setattr(raw, COMMITTED_BY_BATCH, False)
+        return outcomes
+    outcomes = []
+    for statement, params in statements:
+        result = cast(CursorResult[Any], session.execute(statement, params))
+        if result.returns_rows:
+            rows = list(result.all())
+            outcomes.append(Outcome(len(rows), rows))
+        else:
+            outcomes.append(Outcome(result.rowcount, []))
+    return outcomes
+
+
+def _text(statement: Executable) -> tuple[str, dict[str, Any]]:
+    """The statement's text with ``%(name)s`` placeholders, and its constant parameters."""
+    cached = _texts.get(id(statement))
+    if cached is None or cached[0] is not statement:
+        if len(_texts) > MAX_CACHED:  # a statement built per call: keep the cache bounded
+            _texts.clear()
+        compiled = cast(ClauseElement, statement).compile(dialect=_PYFORMAT)
+        defaults = {k: v for k, v in compiled.params.items() if v is not None}
+        cached = (statement, _EXPANDING.sub(r"%(\1)s", compiled.string), defaults)
+        _texts[id(statement)] = cached
+    return cached[1], cached[2]
+
+
+def _row_type(description: Sequence[Any]) -> Any:
+    names = tuple(column[0] for column in description)
+    if names not in _rows:
+        _rows[names] = namedtuple("Row", names)  # noqa: PYI024 - a row type per column list
+    return _rows[names]
+
+
+def _one_trip(
+    connection: Connection, raw: Any, statements: Sequence[tuple[Executable, Mapping[str, Any]]], commit: bool
+) -> list[Outcome]:
+    import pymysql  # type: ignore[import-untyped]
+
+    cursor = raw.cursor()
+    texts = []
+    for statement, params in statements:
+        text, defaults = _text(statement)
+        values = {k: _value(v) for k, v in {**defaults, **params}.items()}
+        texts.append(cursor.mogrify(text, values))
+    if commit:
+        texts.append("COMMIT")
+    query = ";\n".join(texts)
+    outcomes: list[Outcome] = []
+    try:
+        cursor.execute(query)
+        for index in range(len(texts)):
+            if index:
+                cursor.nextset()
+            if index < len(statements):
+                if cursor.description:
+                    row = _row_type(cursor.description)
+                    rows = [row(*values) for values in cursor.fetchall()]
+                    outcomes.append(Outcome(len(rows), rows))
+                else:
+                    outcomes.append(Outcome(cursor.rowcount, []))
+    except pymysql.err.Error as error:
+        # As SQLAlchemy raises it from a statement of its own: ``in_transaction`` retries a
+        # deadlock, and a connection the server dropped is invalidated, not pooled again.
+        gone = connection.dialect.is_disconnect(error, raw, cursor)
+        if gone:
+            connection.invalidate(error)
+        raise sa_exc.DBAPIError.instance(
+            query, None, error, pymysql.err.Error, connection_invalidated=gone, dialect=connection.dialect
+        ) from error
+    finally:
+        cursor.close()
+    return outcomes
+
+
+def _value(value: Any) -> Any:
+    """A list parameter (an expanding IN) as the tuple the driver renders as ``(a, b)``."""
+    return tuple(value) if isinstance(value, list) else value
