@@ -126,7 +126,7 @@ def _spawn_and_wait(table: JobTable, job: Job, argv: list[str]) -> tuple[int, bo
 def _exited_within(proc: subprocess.Popen[bytes], seconds: float) -> int | None:
     """The exit code if the process ends within ``seconds``, else ``None``.
 
-    Sleeps in ``select`` on a pidfd (Linux 5.3+): woken the moment the process exits, and not
+    Sleeps in ``poll`` on a pidfd (Linux 5.3+): woken the moment the process exits, and not
     at all before. ``Popen.wait(timeout)`` polls instead, up to every 50 ms: with a thousand
     jobs running, those wake-ups alone kept the gateway too busy to answer.
     """
@@ -143,7 +143,10 @@ def _exited_within(proc: subprocess.Popen[bytes], seconds: float) -> int | None:
         except subprocess.TimeoutExpired:
             return None
     try:
-        ready, _, _ = select.select([fd], [], [], seconds)
+        # poll, not select: a thousand running jobs hold pidfds numbered past select's 1024.
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        ready = poller.poll(seconds * 1000)
     finally:
         os.close(fd)
     return proc.wait() if ready else None

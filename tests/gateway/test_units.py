@@ -53,3 +53,28 @@ def test_submit_body_helpers() -> None:
     assert caught.value.err_code == 50079
     req = parse_execute({"executionCode": "select 1", "executeApplicationName": "hive"}, "alice")
     assert (req.run_type, req.labels) == ("sql", {"engineType": "hive-3.1.3", "userCreator": "alice-IDE"})
+
+
+def test_a_job_is_waited_for_past_a_thousand_open_descriptors() -> None:
+    """With a thousand jobs running the gateway holds descriptors numbered past 1024, where
+    ``select`` refuses one; a job's wait must still see its process end."""
+    import os
+    import resource
+    import subprocess
+
+    from gateway.runner import _exited_within
+
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1200:
+        pytest.skip(f"the descriptor limit here is {soft}")
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        proc = subprocess.Popen(["true"])
+        assert _exited_within(proc, 10.0) == 0
+        sleeper = subprocess.Popen(["sleep", "5"])
+        assert _exited_within(sleeper, 0.05) is None  # still running: no exit code yet
+        sleeper.kill()
+        sleeper.wait()
+    finally:
+        for fd in held:
+            os.close(fd)
