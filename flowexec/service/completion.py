@@ -133,10 +133,10 @@ def settle_one(
         session, counters.task_id, counters.settled_nodes, counters.total_nodes, at
     )
     emit(session, counters, changes, task_written=True)
-    last = counters.settled_nodes >= counters.total_nodes
-    batch.run(session, *(writes or ()), *settle, commit=not last)
-    if last:
-        finalize(session, locked)
+    if counters.settled_nodes >= counters.total_nodes:
+        finalize(session, locked, [*(writes or ()), *settle], commit=True)
+    else:
+        batch.run(session, *(writes or ()), *settle, commit=True)
 
 
 def _retry(
@@ -275,14 +275,24 @@ def over_cap(session: Session, execution: Execution, node: NodeRun, settings: Se
     return cap is not None and repo.active_of_engine(session, engine) >= cap
 
 
-def finalize(session: Session, execution: Any) -> None:
+def finalize(session: Session, execution: Any, writes: Writes | None = None, commit: bool = False) -> None:
     """End an execution whose nodes have all settled: task status, progress 1, execute_info.
 
     ``execution``: its row (``Execution``, or a narrow row with ``task_id``, ``flow_id``,
-    ``version`` and ``cancel_requested``); each write is one Core statement.
+    ``version`` and ``cancel_requested``). ``writes``: the caller's last writes (the last node's
+    count), sent with the end's reads; ``commit``: the end's writes are the transaction's last.
+    Two round trips where the database allows it: the reads (the nodes with the run's status,
+    the ``execute_info`` row locked), then the writes with the task row read back for the log.
     """
-    nodes = flowlog_rows.ending_rows(session, execution.task_id)
-    status = RunState(nodes[0].run_status) if nodes else repo.task_status(session, execution.task_id)
+    task_id = execution.task_id
+    *_, ending, newest = batch.run(
+        session,
+        *(writes or ()),
+        flowlog_rows.ending_read(task_id),
+        projections.newest_info(execution.flow_id, execution.version),
+    )
+    nodes = ending.rows
+    status = RunState(nodes[0].run_status) if nodes else repo.task_status(session, task_id)
     if status in RUN_TERMINAL:
         return
     outcome = planner.run_outcome((NodeState(n.state) for n in nodes), execution.cancel_requested)
@@ -292,16 +302,23 @@ def finalize(session: Session, execution: Any) -> None:
         failed = [(n.title, n.state, n.error) for n in nodes if NodeState(n.state) in NODE_FAILED]
         errors["err_code"] = 90101 if execution.cancel_requested else 90102
         errors["err_desc"] = planner.failure_text(failed, execution.cancel_requested)[:256]
-    repo.end_run(session, execution.task_id, status, outcome, at, **errors)
     states = {n.node_key: planner.listed_state(NodeState(n.state), n.started_at is not None) for n in nodes}
-    projections.record_end(
-        session,
-        execution.task_id,
+    info = projections.info_write(
+        newest.rows[0] if newest.rows else None,
+        task_id,
         execution.flow_id,
         execution.version,
         states,
         outcome is RunState.SUCCEED,
         at,
     )
-    flowlogs.write_ended_after_commit(session, execution.task_id, nodes)
-    log.info("execution finished task_id=%s status=%s", execution.task_id, outcome.value)
+    *_, task = batch.run(
+        session,
+        *repo.end_run_writes(session, task_id, status, outcome, at, **errors),
+        info,
+        flowlog_rows.task_read(task_id),
+        commit=commit,
+    )
+    # The log is written once the end has committed, with its task row as stored.
+    flowlogs.write_ended_after_commit(session, task.rows[0], nodes)
+    log.info("execution finished task_id=%s status=%s", task_id, outcome.value)

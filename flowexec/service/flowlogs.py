@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from flowexec import flowlog
-from flowexec.store import flowlog_rows
 from flowexec.store.db import after_commit
 
 log = logging.getLogger(__name__)
@@ -42,10 +41,10 @@ def write_first_after_commit(
     after_commit(session, first_lines)
 
 
-def write_ended_after_commit(session: Session, task_id: int, nodes: Sequence[Any]) -> None:
+def write_ended_after_commit(session: Session, task: Any, nodes: Sequence[Any]) -> None:
     """Write an ended execution's flow log once the transaction that ended it commits, from
-    the rows it read and wrote (its task row read back here, so the times are as stored)."""
-    task = flowlog_rows.task_row(session, task_id)
+    the rows it read and wrote (its task row read back after its end, so the times are as
+    stored: ``flowlog_rows.task_read``)."""
     after_commit(session, lambda: _write_file(task, nodes))
 
 

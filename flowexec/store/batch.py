@@ -33,8 +33,9 @@ from sqlalchemy.sql.expression import Executable
 from flowexec.store.db import CLIENT_MULTI_STATEMENTS
 from flowexec.store.db import COMMITTED_BY_BATCH
 
-#: Statements and their parameters, to run in order in one :func:`run`.
-Writes = list[tuple[Executable, Mapping[str, Any]]]
+#: A statement and its parameters; several, to run in order in one :func:`run`.
+Write = tuple[Executable, Mapping[str, Any]]
+Writes = list[Write]
 
 _PYFORMAT = mysql_pymysql.dialect(paramstyle="pyformat")
 _EXPANDING = re.compile(r"\(__\[POSTCOMPILE_(\w+)\]\)")

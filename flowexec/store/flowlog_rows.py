@@ -6,17 +6,13 @@ its nodes (specs and all) cost more to build than the lines take to tell.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
 from typing import cast
 
-from sqlalchemy import Row
 from sqlalchemy import Table
 from sqlalchemy import bindparam
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from flowexec.errors import NotFound
+from flowexec.store.batch import Write
 from flowexec.store.models import NodeRun
 from flowexec.store.models import WorkflowTask
 
@@ -58,20 +54,12 @@ _ENDING_ROWS = _NODE_ROWS.add_columns(
 )
 
 
-def task_row(session: Session, task_id: int) -> Row[*tuple[Any, ...]]:
-    """The task row's columns ``flowlog`` reads (as this transaction sees them)."""
-    task = session.execute(_TASK, {"task_id": task_id}).first()
-    if task is None:
-        raise NotFound(f"task {task_id} not found")
-    return task
+def ending_read(task_id: int) -> Write:
+    """An execution's nodes in id order, each with its run's status (``run_status``): what its
+    end reads and its flow log shows, as a read for the caller's batch (``store.batch``)."""
+    return _ENDING_ROWS, {"task_id": task_id}
 
 
-def node_rows(session: Session, task_id: int) -> Sequence[Row[*tuple[Any, ...]]]:
-    """An execution's nodes in id order: their key and the columns ``flowlog`` reads (which
-    are also all that an execution's end reads: state, start, title, error)."""
-    return session.execute(_NODE_ROWS, {"task_id": task_id}).all()
-
-
-def ending_rows(session: Session, task_id: int) -> Sequence[Row[*tuple[Any, ...]]]:
-    """``node_rows`` with the run's status beside each (``run_status``), for an execution's end."""
-    return session.execute(_ENDING_ROWS, {"task_id": task_id}).all()
+def task_read(task_id: int) -> Write:
+    """The task row's columns the flow log reads, as the caller's batch reads them (``store.batch``)."""
+    return _TASK, {"task_id": task_id}

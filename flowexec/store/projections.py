@@ -28,7 +28,9 @@ from flowexec.events import Transitions
 from flowexec.events import node_transitioned
 from flowexec.state import NODE_TERMINAL
 from flowexec.state import NodeState
+from flowexec.store import batch
 from flowexec.store import repository as repo
+from flowexec.store.batch import Write
 from flowexec.store.models import WorkflowExecuteInfo
 
 _INFO = cast(Table, WorkflowExecuteInfo.__table__)
@@ -106,16 +108,35 @@ def record_end(
 ) -> None:
     """Write the ended execution's node lists into its version's ``execute_info`` row: one
     narrow locked read and one UPDATE (or INSERT), no ORM objects."""
+    newest = session.execute(*newest_info(flow_id, version)).first()
+    batch.run(session, info_write(newest, task_id, flow_id, version, states, succeeded, at))
+
+
+def newest_info(flow_id: int, version: str) -> Write:
+    """The read (for the caller's batch) that locks the newest ``execute_info`` row of a flow
+    version, the one an execution's end writes (``info_write``)."""
+    return _NEWEST_INFO, {"flow_id": flow_id, "version": version}
+
+
+def info_write(
+    newest: Any,
+    task_id: int,
+    flow_id: int,
+    version: str,
+    states: Mapping[str, NodeState],
+    succeeded: bool,
+    at: datetime,
+) -> Write:
+    """The write of the ended execution's node lists into ``newest`` (as ``newest_info`` read
+    it), or of a new row when there is none."""
     lists = planner.info_lists(states)
-    newest = session.execute(_NEWEST_INFO, {"flow_id": flow_id, "version": version}).first()
     if newest is not None:
         lists["succeed_jobs"] = merge_ids(lists["succeed_jobs"], newest.succeed_jobs)
     params: dict[str, Any] = {f"v_{name}": value for name, value in lists.items()}
     params.update(v_task_id=task_id, v_status=1 if succeeded else 0, v_at=at)
     if newest is None:
-        session.execute(_INSERT_INFO, {**params, "v_flow_id": flow_id, "v_version": version})
-    else:
-        session.execute(_UPDATE_INFO, {**params, "info_id": newest.id})
+        return _INSERT_INFO, {**params, "v_flow_id": flow_id, "v_version": version}
+    return _UPDATE_INFO, {**params, "info_id": newest.id}
 
 
 def rerun_done(session: Session, flow_id: int, version: str | None = None) -> frozenset[str] | None:

@@ -22,6 +22,7 @@ from flowexec.state import RunState
 from flowexec.state import check_moves
 from flowexec.state import run_transition
 from flowexec.store import statements as st
+from flowexec.store.batch import Writes
 from flowexec.store.models import EngineSlot
 from flowexec.store.models import Execution
 from flowexec.store.models import IdempotencyKey
@@ -135,21 +136,20 @@ def task_status(session: Session, task_id: int) -> RunState:
     return RunState(status)
 
 
-def end_run(
+def end_run_writes(
     session: Session, task_id: int, status: RunState, outcome: RunState, at: datetime, **errors: Any
-) -> None:
-    """Move a run from ``status`` to its final state (forward only, as ``dss_workflow_task`` is),
-    with ``err_code`` and ``err_desc`` when given, and set its execution's ``finished_time``."""
+) -> Writes:
+    """The writes (for the caller's batch, ``store.batch``) that move a run from ``status`` to its
+    final state (forward only, as ``dss_workflow_task`` is), with ``err_code`` and ``err_desc``
+    when given, and set its execution's ``finished_time``."""
     run_transition(status, outcome)
     ended = {"status": outcome.value, "progress": 1.0, "updated_time": at, **errors}
     params = {"b_task_id": task_id, "b_at": at, **{f"b_{k}": v for k, v in ended.items()}}
-    if session.get_bind().dialect.name in ("mysql", "mariadb"):
-        session.execute(st.END_RUN_AND_FINISH[bool(errors)], params)
-    else:
-        session.execute(st.END_RUN[bool(errors)], params)
-        session.execute(st.FINISH_EXECUTION, params)
     written(session, WorkflowTask, task_id, ended)
     written(session, Execution, task_id, {"finished_time": at})
+    if session.get_bind().dialect.name in ("mysql", "mariadb"):
+        return [(st.END_RUN_AND_FINISH[bool(errors)], params)]
+    return [(st.END_RUN[bool(errors)], params), (st.FINISH_EXECUTION, params)]
 
 
 def written(session: Session, model: type[Any], key: Any, values: dict[str, Any]) -> None:
