@@ -28,7 +28,6 @@ from flowexec.events import Transitions
 from flowexec.events import node_transitioned
 from flowexec.state import NODE_TERMINAL
 from flowexec.state import NodeState
-from flowexec.store import batch
 from flowexec.store import repository as repo
 from flowexec.store.batch import Write
 from flowexec.store.models import WorkflowExecuteInfo
@@ -95,21 +94,6 @@ _INSERT_INFO = insert(_INFO).values(
         _INFO.c.createtime: bindparam("v_at"),
     }
 )
-
-
-def record_end(
-    session: Session,
-    task_id: int,
-    flow_id: int,
-    version: str,
-    states: Mapping[str, NodeState],
-    succeeded: bool,
-    at: datetime,
-) -> None:
-    """Write the ended execution's node lists into its version's ``execute_info`` row: one
-    narrow locked read and one UPDATE (or INSERT), no ORM objects."""
-    newest = session.execute(*newest_info(flow_id, version)).first()
-    batch.run(session, info_write(newest, task_id, flow_id, version, states, succeeded, at))
 
 
 def newest_info(flow_id: int, version: str) -> Write:

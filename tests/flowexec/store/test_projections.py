@@ -11,6 +11,7 @@ import pytest
 from flowexec.events import Change
 from flowexec.events import Transitions
 from flowexec.state import NodeState as N
+from flowexec.store import batch
 from flowexec.store import projections
 from flowexec.store import repository as repo
 from flowexec.store.db import in_transaction
@@ -41,9 +42,17 @@ def _info(flow_id: int, version: str) -> WorkflowExecuteInfo | None:
 
 
 def _end(task_id: int, states: dict[str, N], succeeded: bool, flow_id: int = 7, version: str = "v1") -> None:
-    in_transaction(
-        lambda s: projections.record_end(s, task_id, flow_id, version, states, succeeded, datetime.now())
-    )
+    """What an execution's end writes into ``execute_info``: the newest row read locked, then
+    written (or a row inserted), as ``completion.finalize`` batches them."""
+
+    def work(session: Any) -> None:
+        (newest,) = batch.run(session, projections.newest_info(flow_id, version))
+        row = newest.rows[0] if newest.rows else None
+        batch.run(
+            session, projections.info_write(row, task_id, flow_id, version, states, succeeded, datetime.now())
+        )
+
+    in_transaction(work)
 
 
 def test_first_submission_makes_the_task_running_and_progress_follows(app: Any) -> None:
