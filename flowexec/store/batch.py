@@ -54,9 +54,7 @@ _texts: dict[int, tuple[Executable, str, dict[str, Any]]] = {}
 _rows: dict[tuple[str, ...], Any] = {}
 
 
-def run(
-    session: Session, *statements: tuple[Executable, Mapping[str, Any]], commit: bool = False
-) -> list[Outcome]:
+def run(session: Session, *statements: Write, commit: bool = False) -> list[Outcome]:
     """Execute ``statements`` (statement, parameters) in order, in the session's transaction;
     ``commit``: they are the transaction's last, and where it saves a round trip it commits
     with them (elsewhere the caller's transaction commits as usual). Returns one :class:`Outcome` per statement."""
@@ -105,9 +103,7 @@ def _row_type(description: Sequence[Any]) -> Any:
     return _rows[names]
 
 
-def _one_trip(
-    connection: Connection, raw: Any, statements: Sequence[tuple[Executable, Mapping[str, Any]]], commit: bool
-) -> list[Outcome]:
+def _one_trip(connection: Connection, raw: Any, statements: Sequence[Write], commit: bool) -> list[Outcome]:
     import pymysql  # type: ignore[import-untyped]
 
     cursor = raw.cursor()

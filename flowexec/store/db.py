@@ -150,6 +150,7 @@ def configure_engine(engine: Engine) -> None:
     """
     if engine.dialect.name != "sqlite":
         _ping_when_idle(engine)
+        _no_commit_after_batch(engine)
         return
 
     @event.listens_for(engine, "connect")
@@ -176,15 +177,23 @@ CLIENT_MULTI_STATEMENTS = 1 << 16
 COMMITTED_BY_BATCH = "flowexec_committed_by_batch"
 
 
-def _ping_when_idle(engine: Engine) -> None:
+def is_mysql(session: Session) -> bool:
+    """True on MariaDB/MySQL, where the multi-table UPDATEs of ``statements`` apply."""
+    return session.get_bind().dialect.name in ("mysql", "mariadb")
+
+
+def _no_commit_after_batch(engine: Engine) -> None:
+    """A batch that ended with its COMMIT (``store.batch``) ends the session's transaction at
+    once, with nothing left to commit: the COMMIT the session would send is a round trip."""
+
     def _commit_unless_done(dbapi_connection: Any) -> None:
-        # A batch that ended with its COMMIT (``store.batch``) ends the session's transaction
-        # at once, with nothing left to commit: the COMMIT it would send is a round trip.
         if not getattr(dbapi_connection, COMMITTED_BY_BATCH, False):
             dbapi_connection.commit()
 
     engine.dialect.do_commit = _commit_unless_done  # type: ignore[method-assign]
 
+
+def _ping_when_idle(engine: Engine) -> None:
     @event.listens_for(engine.pool, "reset")
     def _reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
         # pymysql keeps the last OK packet's status: a clean connection costs no round trip.

@@ -23,6 +23,7 @@ from flowexec.state import check_moves
 from flowexec.state import run_transition
 from flowexec.store import statements as st
 from flowexec.store.batch import Writes
+from flowexec.store.db import is_mysql
 from flowexec.store.models import EngineSlot
 from flowexec.store.models import Execution
 from flowexec.store.models import IdempotencyKey
@@ -147,7 +148,7 @@ def end_run_writes(
     params = {"b_task_id": task_id, "b_at": at, **{f"b_{k}": v for k, v in ended.items()}}
     written(session, WorkflowTask, task_id, ended)
     written(session, Execution, task_id, {"finished_time": at})
-    if session.get_bind().dialect.name in ("mysql", "mariadb"):
+    if is_mysql(session):
         return [(st.END_RUN_AND_FINISH[bool(errors)], params)]
     return [(st.END_RUN[bool(errors)], params), (st.FINISH_EXECUTION, params)]
 

@@ -18,6 +18,7 @@ from flowexec.store import batch
 from flowexec.store import graphs
 from flowexec.store import statements as st
 from flowexec.store.batch import Writes
+from flowexec.store.db import is_mysql
 
 
 class Completed(NamedTuple):
@@ -65,7 +66,7 @@ def settle_writes(session: Session, task_id: int, settled: int, total: int, at: 
     if not (settled == 1 or settled >= total or settled * 100 // total != (settled - 1) * 100 // total):
         return [count]
     progress = settled / total if total else 1.0
-    if session.get_bind().dialect.name in ("mysql", "mariadb"):
+    if is_mysql(session):
         params = {"b_task_id": task_id, "settled": settled, "progress": progress, "at": at}
         return [(st.SETTLE_AND_PROGRESS, params)]
     return [count, (st.PROGRESS_AND_RUNNING, {"task_id": task_id, "at": at, "b_progress": progress})]

@@ -24,6 +24,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from flowexec.state import NodeState
+from flowexec.store.db import is_mysql
 from flowexec.store.models import Execution
 from flowexec.store.models import NodeRun
 from flowexec.store.models import WorkflowTask
@@ -93,9 +94,8 @@ def insert_nodes(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[Qu
 
 
 def _returns_ids(session: Session) -> bool:
-    dialect = session.get_bind().dialect
-    return (
-        dialect.name in ("mysql", "mariadb") and dialect.insert_executemany_returning_sort_by_parameter_order
+    return is_mysql(session) and bool(
+        session.get_bind().dialect.insert_executemany_returning_sort_by_parameter_order
     )
 
 
