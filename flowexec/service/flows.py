@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,7 +22,6 @@ from flowexec.limits import Limits
 from flowexec.service.common import now
 from flowexec.store import flows as store
 from flowexec.store.db import in_transaction
-from flowexec.store.models import FlowVersion
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,15 @@ def may_run(owner: str | None, user: str | None, admin: bool) -> bool:
     return admin or owner is None or owner == user
 
 
+#: Parsed flows by content (a version's content never changes) and limits, newest used last;
+#: only those that named no subflow to look up (a child's newest version and who may run it can
+#: change). Bounded by their nodes in total.
+_parsed: OrderedDict[tuple[str, Limits | None], Flow] = OrderedDict()
+_parsed_lock = threading.Lock()
+_parsed_nodes = 0
+PARSED_NODES = 50_000
+
+
 def load_flow(
     session: Session,
     flow_id: int,
@@ -105,20 +115,48 @@ def load_flow(
     user: str | None = None,
     admin: bool = False,
     limits: Limits | None = None,
-) -> tuple[FlowVersion, Flow]:
+) -> tuple[store.VersionRow, Flow]:
     """Return a registered version (the newest when ``version`` is None) and its parsed DAG.
 
-    Only flows the caller may run resolve, the flow itself and every subflow it names.
+    Only flows the caller may run resolve, the flow itself and every subflow it names. A
+    version parsed before in this process is not read or parsed again, unless it names
+    subflows to look up.
     """
-    found = store.newest_with_owner(session, flow_id, version)
-    if found is None:
+    row = store.newest_with_owner(session, flow_id, version)
+    if row is None:
         what = f"flow {flow_id}" + (f" version {version}" if version else "")
         raise NotFound(f"{what} is not registered")
-    row, owner = found
-    if not may_run(owner, user, admin):
+    if not may_run(row.owner, user, admin):
         raise NotAllowed(f"flow {flow_id} belongs to another user")
-    doc, scripts = json.loads(row.definition), json.loads(row.scripts)
-    return row, parse_flow(doc, scripts, _resolver(session, user, admin), limits)
+    key = (row.content_hash, limits)
+    with _parsed_lock:
+        flow = _parsed.get(key)
+        if flow is not None:
+            _parsed.move_to_end(key)
+            return row, flow
+    definition, scripts = store.contents(session, row.id)
+    looked_up: list[str] = []
+    resolve = _resolver(session, user, admin)
+
+    def resolve_noted(embedded_flow_id: str) -> tuple[Any, Mapping[str, str]] | None:
+        looked_up.append(embedded_flow_id)
+        return resolve(embedded_flow_id)
+
+    flow = parse_flow(json.loads(definition), json.loads(scripts), resolve_noted, limits)
+    if not looked_up:
+        _remember(key, flow)
+    return row, flow
+
+
+def _remember(key: tuple[str, Limits | None], flow: Flow) -> None:
+    global _parsed_nodes
+    with _parsed_lock:
+        if key in _parsed:
+            return
+        _parsed[key] = flow
+        _parsed_nodes += len(flow.nodes)
+        while _parsed_nodes > PARSED_NODES and len(_parsed) > 1:
+            _parsed_nodes -= len(_parsed.popitem(last=False)[1].nodes)
 
 
 def _resolver(

@@ -14,9 +14,9 @@ from flowexec.service.flows import load_flow
 from flowexec.store import history
 from flowexec.store import overview
 from flowexec.store.db import in_transaction
+from flowexec.store.flows import VersionRow
 from flowexec.store.history import ExecutionFilter
 from flowexec.store.history import ExecutionRow
-from flowexec.store.models import FlowVersion
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class EngineUse:
     cap: int | None
 
 
-def flow_graph(flow_id: int, version: str | None, user: str, admin: bool) -> tuple[FlowVersion, Flow]:
+def flow_graph(flow_id: int, version: str | None, user: str, admin: bool) -> tuple[VersionRow, Flow]:
     """A registered version (the newest when ``version`` is None) and its parsed DAG, for a
     caller who may run it (``NotAllowed`` otherwise)."""
     return in_transaction(lambda session: load_flow(session, flow_id, version, user, admin))

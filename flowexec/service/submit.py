@@ -37,7 +37,7 @@ from flowexec.store import projections
 from flowexec.store import repository as repo
 from flowexec.store import submits as rows
 from flowexec.store.db import in_transaction
-from flowexec.store.models import FlowVersion
+from flowexec.store.flows import VersionRow
 from flowexec.variables import flow_variables
 from flowexec.variables import render
 
@@ -193,7 +193,7 @@ def _done_in(session: Session, flow_id: int, task_id: int) -> frozenset[str]:
 
 
 def _insert_task(
-    session: Session, request: ExecutionRequest, version_row: FlowVersion, at: datetime, settings: Settings
+    session: Session, request: ExecutionRequest, version_row: VersionRow, at: datetime, settings: Settings
 ) -> dict[str, Any]:
     """Insert the run's ``dss_workflow_task`` row; return its values, ``id`` included."""
     params = dict(request.params)

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import Select
 from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm import aliased
 
 from flowexec.store.models import FlowVersion
 
@@ -68,33 +68,57 @@ def add_version(session: Session, **values: Any) -> FlowVersion:
     return row
 
 
-def _newest_with_owner(by_version: bool) -> Select[FlowVersion, str | None]:
-    first = aliased(FlowVersion)
+class VersionRow(NamedTuple):
+    """A registered version without its definition, and the flow's owner (who registered its
+    first version)."""
+
+    id: int
+    flow_id: int
+    version: str
+    name: str | None
+    content_hash: str
+    created_by: str | None
+    created_time: datetime
+    owner: str | None
+
+
+def _newest_with_owner(by_version: bool) -> Select[Any]:
+    table = FlowVersion.__table__
+    first = table.alias("first_version")
     owner_of = (
-        select(first.created_by)
-        .where(first.flow_id == bindparam("flow_id"))
-        .order_by(first.id)
+        select(first.c.created_by)
+        .where(first.c.flow_id == bindparam("flow_id"))
+        .order_by(first.c.id)
         .limit(1)
         .scalar_subquery()
     )
-    query = select(FlowVersion, owner_of).where(FlowVersion.flow_id == bindparam("flow_id"))
+    columns = [table.c[name] for name in VersionRow._fields if name != "owner"]
+    query = select(*columns, owner_of).where(table.c.flow_id == bindparam("flow_id"))
     if by_version:
-        query = query.where(FlowVersion.version == bindparam("version"))
-    return query.order_by(FlowVersion.id.desc()).limit(1)
+        query = query.where(table.c.version == bindparam("version"))
+    return query.order_by(table.c.id.desc()).limit(1)
 
 
-#: Built once: every ``execute`` request loads its flow with one of them.
+#: Built once: every ``execute`` request reads its flow's version with one of them.
 _NEWEST_WITH_OWNER = {True: _newest_with_owner(True), False: _newest_with_owner(False)}
+_CONTENTS = select(FlowVersion.__table__.c.definition, FlowVersion.__table__.c.scripts).where(
+    FlowVersion.__table__.c.id == bindparam("id")
+)
 
 
-def newest_with_owner(
-    session: Session, flow_id: int, version: str | None = None
-) -> tuple[FlowVersion, str | None] | None:
-    """One version (the newest when ``version`` is None) and the flow's owner (who registered
-    its first version), in one statement; None when there is no such version."""
+def newest_with_owner(session: Session, flow_id: int, version: str | None = None) -> VersionRow | None:
+    """One version (the newest when ``version`` is None) with the flow's owner, in one
+    statement of plain columns (not its definition: ``contents`` reads that); None when there
+    is no such version."""
     query = _NEWEST_WITH_OWNER[bool(version)]
     row = session.execute(query, {"flow_id": flow_id, "version": version}).first()
-    return None if row is None else (row[0], row[1])
+    return None if row is None else VersionRow(*row)
+
+
+def contents(session: Session, version_id: int) -> tuple[str, str]:
+    """A version's definition and scripts (JSON text)."""
+    definition, scripts = session.execute(_CONTENTS, {"id": version_id}).one()
+    return str(definition), str(scripts)
 
 
 def newest(session: Session, flow_id: int, version: str | None = None) -> FlowVersion | None:
