@@ -127,31 +127,33 @@ def _submit(request: ExecutionRequest, settings: Settings) -> tuple[Submitted, l
         if request.idempotency_key is not None:
             repo.insert_idempotency_key(session, request.user, request.idempotency_key, task_id, at)
         skipped = sum(1 for p in plans if p.state is NodeState.SKIPPED)
-        rows.insert_execution(
-            session,
-            {
-                "task_id": task_id,
-                "flow_id": version_row.flow_id,
-                "version": version_row.version,
-                "strategy": args.strategy.value,
-                "node_ids": ",".join(sorted(args.node_ids)) or None,
-                "failure_policy": policy.value,
-                "total_nodes": len(plans),
-                "settled_nodes": skipped,
-                "failed_nodes": 0,
-                "cancel_requested": False,
-                "started_time": at,
-                "max_parallel": request.max_parallel,
-            },
-        )
+        execution = {
+            "task_id": task_id,
+            "flow_id": version_row.flow_id,
+            "version": version_row.version,
+            "strategy": args.strategy.value,
+            "node_ids": ",".join(sorted(args.node_ids)) or None,
+            "failure_policy": policy.value,
+            "total_nodes": len(plans),
+            "settled_nodes": skipped,
+            "failed_nodes": 0,
+            "cancel_requested": False,
+            "started_time": at,
+            "max_parallel": request.max_parallel,
+        }
         nodes = _node_rows(task_id, flow, plans, request, at, settings.max_code_chars)
-        inserted = rows.insert_nodes(session, nodes)
-        roots: Sequence[Any] = rows.queued(session, task_id) if inserted is None else inserted
+        writes = [
+            rows.name_task(task_id, task["exec_id"], task["log_path"]),
+            rows.insert_execution(execution),
+        ]
+        # Where a node is queued, the execution is complete once written: it commits with them.
+        queued_any = any(node["state"] == NodeState.QUEUED.value for node in nodes)
+        if queued_any:
+            flowlogs.write_first_after_commit(session, task, nodes)  # submitted, accepted, scheduled
+        roots = rows.write_execution(session, task_id, writes, nodes, commit=queued_any)
         actions: list[Action] = list(run_actions(roots))
         status = RunState(task["status"])
-        if roots:
-            flowlogs.write_first_after_commit(session, task, nodes)  # submitted, accepted, scheduled
-        else:  # nothing to run: the execution ends now, and its whole log is written
+        if not roots:  # nothing to run: the execution ends now, and its whole log is written
             completion.finalize(session, repo.get_execution(session, task_id))
             status = RunState(repo.get_task(session, task_id).status)
         exec_id = execid.build(task_id, request.user, route=settings.route)
@@ -237,7 +239,6 @@ def _insert_task(
             :200
         ],
     )
-    rows.name_task(session, task_id, task["exec_id"], task["log_path"])
     return task
 
 

@@ -29,16 +29,27 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ClauseElement
 from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.expression import Insert
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from flowexec.store.db import CLIENT_MULTI_STATEMENTS
 from flowexec.store.db import COMMITTED_BY_BATCH
 
-#: A statement and its parameters; several, to run in order in one :func:`run`.
-Write = tuple[Executable, Mapping[str, Any]]
+
+class Rows(NamedTuple):
+    """An INSERT of several rows that share their columns: one multi-row ``VALUES``."""
+
+    statement: Executable
+    rows: Sequence[Mapping[str, Any]]
+
+
+#: A statement and its parameters (or an INSERT of rows); several, to run in order in one :func:`run`.
+Write = tuple[Executable, Mapping[str, Any]] | Rows
 Writes = list[Write]
 
 _PYFORMAT = mysql_pymysql.dialect(paramstyle="pyformat")
 _EXPANDING = re.compile(r"\(__\[POSTCOMPILE_(\w+)\]\)")
+_VALUES = re.compile(r"^(.* VALUES )(\(.*\))$", re.DOTALL)
 
 
 class Outcome(NamedTuple):
@@ -50,7 +61,7 @@ class Outcome(NamedTuple):
 
 #: Statements whose text is kept (the prebuilt ones of ``store.statements`` are a few dozen).
 MAX_CACHED = 256
-_texts: dict[int, tuple[Executable, str, dict[str, Any]]] = {}
+_texts: dict[tuple[int, tuple[str, ...]], tuple[Executable, str, dict[str, Any]]] = {}
 _rows: dict[tuple[str, ...], Any] = {}
 
 
@@ -60,6 +71,8 @@ def run(session: Session, *statements: Write, commit: bool = False) -> list[Outc
     with them (elsewhere the caller's transaction commits as usual). Returns one :class:`Outcome` per statement."""
     if not statements and not commit:
         return []
+    if any(isinstance(write, Rows) and not write.rows for write in statements):
+        raise ValueError("an INSERT of no rows")
     connection = session.connection()
     raw = connection.connection.dbapi_connection
     if getattr(raw, "client_flag", 0) & CLIENT_MULTI_STATEMENTS:
@@ -73,7 +86,12 @@ def run(session: Session, *statements: Write, commit: bool = False) -> list[Outc
                 setattr(raw, COMMITTED_BY_BATCH, False)
         return outcomes
     outcomes = []
-    for statement, params in statements:
+    for write in statements:
+        if isinstance(write, Rows):
+            session.execute(write.statement, [dict(row) for row in write.rows])
+            outcomes.append(Outcome(len(write.rows), []))
+            continue
+        statement, params = write
         result = cast(CursorResult[Any], session.execute(statement, params))
         if result.returns_rows:
             rows = list(result.all())
@@ -83,17 +101,44 @@ def run(session: Session, *statements: Write, commit: bool = False) -> list[Outc
     return outcomes
 
 
-def _text(statement: Executable) -> tuple[str, dict[str, Any]]:
-    """The statement's text with ``%(name)s`` placeholders, and its constant parameters."""
-    cached = _texts.get(id(statement))
+def _text(statement: Executable, columns: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
+    """The statement's text with ``%(name)s`` placeholders, and its constant parameters
+    (``columns``: an INSERT's, for the ones the rows give)."""
+    key = (id(statement), columns)
+    cached = _texts.get(key)
     if cached is None or cached[0] is not statement:
         if len(_texts) > MAX_CACHED:  # a statement built per call: keep the cache bounded
             _texts.clear()
-        compiled = cast(ClauseElement, statement).compile(dialect=_PYFORMAT)
+        compiled = cast(ClauseElement, statement).compile(
+            dialect=_PYFORMAT, column_keys=list(columns) if columns else None
+        )
         defaults = {k: v for k, v in compiled.params.items() if v is not None}
+        if isinstance(statement, Insert):  # a column's own default, for the rows that omit it
+            for name in compiled.params:
+                column = statement.table.c.get(name)
+                default = None if column is None else column.default
+                if isinstance(default, ScalarElementColumnDefault):
+                    defaults.setdefault(name, default.arg)
         cached = (statement, _EXPANDING.sub(r"%(\1)s", compiled.string), defaults)
-        _texts[id(statement)] = cached
+        _texts[key] = cached
     return cached[1], cached[2]
+
+
+def _render(cursor: Any, write: Write) -> str:
+    """One statement of the trip, its values in place."""
+    if isinstance(write, Rows):
+        text, defaults = _text(write.statement, tuple(write.rows[0]))
+        found = _VALUES.match(text)
+        if found is None:
+            raise ValueError(f"not an INSERT of one VALUES row: {text[:80]!r}")
+        head, values = found.groups()
+        return head + ", ".join(
+            cursor.mogrify(values, {k: _value(v) for k, v in {**defaults, **row}.items()})
+            for row in write.rows
+        )
+    statement, params = write
+    text, defaults = _text(statement, tuple(params) if isinstance(statement, Insert) else ())
+    return str(cursor.mogrify(text, {k: _value(v) for k, v in {**defaults, **params}.items()}))
 
 
 def _row_type(description: Sequence[Any]) -> Any:
@@ -107,11 +152,7 @@ def _one_trip(connection: Connection, raw: Any, statements: Sequence[Write], com
     import pymysql  # type: ignore[import-untyped]
 
     cursor = raw.cursor()
-    texts = []
-    for statement, params in statements:
-        text, defaults = _text(statement)
-        values = {k: _value(v) for k, v in {**defaults, **params}.items()}
-        texts.append(cursor.mogrify(text, values))
+    texts = [_render(cursor, write) for write in statements]
     if commit:
         texts.append("COMMIT")
     query = ";\n".join(texts)

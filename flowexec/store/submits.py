@@ -1,5 +1,6 @@
-"""A new execution's rows, written by prebuilt Core statements: the submit path's one round trip
-each, and no statement built per request.
+"""A new execution's rows, written by prebuilt Core statements, no statement built per request:
+the task row (its id is the taskID), then the rest with the queued nodes read back and the
+COMMIT in one round trip on MariaDB/MySQL (``store.batch``).
 
 The ORM's unit of work costs more than the statements it sends here (flushes, identity map,
 object state for rows nobody reads back in this transaction), and every ``execute`` request
@@ -14,7 +15,6 @@ from typing import Any
 from typing import NamedTuple
 from typing import cast
 
-from sqlalchemy import Row
 from sqlalchemy import Table
 from sqlalchemy import bindparam
 from sqlalchemy import insert
@@ -24,7 +24,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from flowexec.state import NodeState
-from flowexec.store.db import is_mysql
+from flowexec.store import batch
 from flowexec.store.models import Execution
 from flowexec.store.models import NodeRun
 from flowexec.store.models import WorkflowTask
@@ -34,7 +34,6 @@ _NODES = cast(Table, NodeRun.__table__)
 _INSERT_TASK = insert(_TASKS)
 _INSERT_EXECUTION = insert(cast(Table, Execution.__table__))
 _INSERT_NODES = insert(_NODES)
-_INSERT_NODES_RETURNING = _INSERT_NODES.returning(_NODES.c.id, sort_by_parameter_order=True)
 _NAME_TASK = (
     update(_TASKS)
     .where(_TASKS.c.id == bindparam("task_id"))
@@ -55,13 +54,13 @@ def insert_task(session: Session, values: Mapping[str, Any]) -> int:
     return int(key[0])
 
 
-def name_task(session: Session, task_id: int, exec_id: str, log_path: str) -> None:
+def name_task(task_id: int, exec_id: str, log_path: str) -> batch.Write:
     """Give a new task row what its id decides: DSS's short execID and the flow log's path."""
-    session.execute(_NAME_TASK, {"task_id": task_id, "exec_id": exec_id, "log_path": log_path})
+    return _NAME_TASK, {"task_id": task_id, "exec_id": exec_id, "log_path": log_path}
 
 
-def insert_execution(session: Session, values: Mapping[str, Any]) -> None:
-    session.execute(_INSERT_EXECUTION, dict(values))
+def insert_execution(values: Mapping[str, Any]) -> batch.Write:
+    return _INSERT_EXECUTION, dict(values)
 
 
 class QueuedNode(NamedTuple):
@@ -74,31 +73,30 @@ class QueuedNode(NamedTuple):
     kind: str
 
 
-def insert_nodes(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[QueuedNode] | None:
-    """Every node row of the execution in one multi-row INSERT (the rows share their columns).
+#: Node rows sent in the same round trip as the rest of the execution, at most (a flow's
+#: specs can be large; beyond these, the nodes are inserted by SQLAlchemy, page by page).
+ONE_TRIP_NODES = 500
+ONE_TRIP_CHARS = 1 << 20
 
-    On MariaDB the same statement returns the new ids (``INSERT ... RETURNING``, in the rows'
-    order), and the queued ones come back without a second round trip; elsewhere (MySQL has no
-    RETURNING; SQLite would send one INSERT per row for it) None, and ``queued`` reads them.
+
+def write_execution(
+    session: Session,
+    task_id: int,
+    writes: batch.Writes,
+    nodes: Sequence[Mapping[str, Any]],
+    commit: bool,
+) -> Sequence[Any]:
+    """Run ``writes`` (the task's name, the execution row), insert every node row of the
+    execution in one multi-row INSERT, and read back the queued ones; ``commit``: the
+    transaction ends with them.
+
+    On MariaDB/MySQL that is one round trip (two, for a flow too large to send at once).
     """
-    params = [dict(row) for row in rows]
-    if not _returns_ids(session):
-        session.execute(_INSERT_NODES, params)
-        return None
-    ids = session.execute(_INSERT_NODES_RETURNING, params).scalars().all()
-    return [
-        QueuedNode(int(node_id), row["task_id"], row["node_key"], row["job_type"], row["kind"])
-        for node_id, row in zip(ids, params, strict=True)
-        if row["state"] == NodeState.QUEUED.value
-    ]
-
-
-def _returns_ids(session: Session) -> bool:
-    return is_mysql(session) and bool(
-        session.get_bind().dialect.insert_executemany_returning_sort_by_parameter_order
-    )
-
-
-def queued(session: Session, task_id: int) -> Sequence[Row[*tuple[Any, ...]]]:
-    """The execution's queued nodes, with what dispatch needs of them (not their specs)."""
-    return session.execute(_QUEUED, {"task_id": task_id}).all()
+    if len(nodes) <= ONE_TRIP_NODES and sum(len(n["spec"] or "") for n in nodes) <= ONE_TRIP_CHARS:
+        writes = [*writes, batch.Rows(_INSERT_NODES, nodes)]
+    else:
+        batch.run(session, *writes)
+        session.execute(_INSERT_NODES, [dict(node) for node in nodes])
+        writes = []
+    outcomes = batch.run(session, *writes, (_QUEUED, {"task_id": task_id}), commit=commit)
+    return [QueuedNode(*row) for row in outcomes[-1].rows]

@@ -170,3 +170,73 @@ def test_a_parameter_that_looks_like_sql_stays_a_value(app: Any) -> None:
     (children,) = in_transaction(work)
     assert [c.node_key for c in children.rows] == ["c"]
     assert len(_nodes()) == 3
+
+
+def test_rows_insert_together_with_their_columns_defaults_and_values_kept_as_values(app: Any) -> None:
+    from flowexec.store.models import IdempotencyKey
+    from flowexec.store.models import NodeRun
+
+    task_id = _task_id()
+    at = datetime(2026, 11, 29, 23, 30, 1, 123456)
+    evil = "x'); DROP TABLE flowexec_node_run; --"
+    base = {"task_id": task_id, "title": evil, "job_type": "linkis.control.empty", "kind": "empty"}
+    rows = [
+        {**base, "node_key": f"r{i}", "state": NodeState.PENDING.value, "children": "[]", "updated_at": at}
+        for i in range(3)
+    ]
+    key = {"um_user": "alice", "idem_key": "k'1", "task_id": task_id, "created_time": at}
+
+    def work(session: Any) -> list[batch.Outcome]:
+        return batch.run(
+            session,
+            batch.Rows(sa.insert(NodeRun.__table__), rows),
+            (sa.insert(IdempotencyKey.__table__), key),
+            commit=True,
+        )
+
+    inserted, _ = in_transaction(work)
+    assert inserted.rowcount == 3
+    got = _nodes()
+    assert {"r0", "r1", "r2"} <= set(got)
+    read = in_transaction(
+        lambda s: s.execute(
+            sa.select(NodeRun.title, NodeRun.parked, NodeRun.version, NodeRun.updated_at).where(
+                NodeRun.node_key == "r1"
+            )
+        ).one()
+    )
+    # the title stayed a value; parked and version took their columns' defaults
+    assert tuple(read) == (evil, False, 0, at)
+    stored = in_transaction(lambda s: s.execute(sa.select(IdempotencyKey.idem_key)).scalars().all())
+    assert stored == ["k'1"]
+
+
+def test_an_insert_of_no_rows_is_refused(app: Any) -> None:
+    from flowexec.store.models import NodeRun
+
+    with pytest.raises(ValueError, match="no rows"):
+        in_transaction(lambda s: batch.run(s, batch.Rows(sa.insert(NodeRun.__table__), []), commit=True))
+
+
+@pytest.mark.parametrize("one_trip_nodes", [500, 2])
+def test_an_execution_too_large_for_one_trip_is_written_in_two(
+    app: Any, one_trip_nodes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowexec.store import submits
+
+    monkeypatch.setattr(submits, "ONE_TRIP_NODES", one_trip_nodes)
+    submitted, actions = service.submit_execution(
+        service.ExecutionRequest(flow_id=1, version="v1", user="bob"), runtime().settings
+    )
+    labels = sorted(label for action in actions for label in getattr(action, "labels", ()))
+    assert labels == [f"{submitted.task_id}:a", f"{submitted.task_id}:b"]
+    states = in_transaction(
+        lambda s: dict(
+            s.execute(
+                sa.select(st.NODES.c.node_key, st.NODES.c.state).where(
+                    st.NODES.c.task_id == submitted.task_id
+                )
+            ).all()
+        )
+    )
+    assert states == {"a": "Queued", "b": "Queued", "c": "Pending"}
