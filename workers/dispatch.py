@@ -15,6 +15,7 @@ from flowexec.actions import AdoptNode
 from flowexec.actions import KillJob
 from flowexec.actions import PollNode
 from flowexec.actions import RunNodes
+from workers import monitors
 from workers.queues import CONTROL
 
 log = logging.getLogger(__name__)
@@ -33,13 +34,21 @@ def send_or_defer(actions: Iterable[Action]) -> bool:
     return True
 
 
+def _embedded() -> bool:
+    """The embedded stack's memory broker: no monitor can connect to it."""
+    return bool(current_app.extensions["flowexec"].settings.embedded)
+
+
 def send(actions: Iterable[Action]) -> None:
     """Send each action's task(s); ready nodes go out as one group (the fan-out).
 
     Tasks are taken from the current Flask app's Celery app, not Celery's process-wide
     default, so that two apps in one process (tests, the embedded stack) never cross.
     """
-    registry = current_app.extensions["celery"].tasks
+    celery = current_app.extensions["celery"]
+    if celery.conf.task_send_sent_event != (announce := monitors.listening() and not _embedded()):
+        celery.conf.task_send_sent_event = announce
+    registry = celery.tasks
     routes = current_app.extensions["flowexec"].settings.routes
     run_node, poll_node, kill_job, adopt_node = (
         registry[name]

@@ -17,8 +17,14 @@ from typing import Any
 
 import redis as redis_client
 from kombu.transport import redis
+from kombu.utils.json import dumps
+
+from workers import monitors
 
 log = logging.getLogger(__name__)
+
+#: Celery's event exchange (``event_exchange``): Flower subscribes to it.
+EVENTS_EXCHANGE = "celeryev"
 
 
 class QoS(redis.QoS):
@@ -55,6 +61,20 @@ class Channel(redis.Channel):
         if cached is None or cached[0] is not pool:
             cached = self._sync_client = (pool, super()._create_client())  # type: ignore[no-untyped-call]
         return cached[1]
+
+    def _put_fanout(self, exchange: str, message: Any, routing_key: str, **kwargs: Any) -> None:
+        """Publish a fanout message; for the task events, note how many subscribers heard it
+        (``workers.monitors``: with nobody listening, senders leave ``task-sent`` out)."""
+        if exchange != EVENTS_EXCHANGE or kwargs.get("_publish_batch") is not None:
+            super()._put_fanout(exchange, message, routing_key, **kwargs)  # type: ignore[no-untyped-call]
+            return
+        payload = dumps(message)  # type: ignore[no-untyped-call]
+        topics: list[str] = self._get_publish_topics(exchange, routing_key)  # type: ignore[no-untyped-call]
+        receivers = 0
+        with self.conn_or_acquire() as client:
+            for topic in topics:
+                receivers += int(client.publish(topic, payload))
+        monitors.heard(receivers)
 
     def _connparams(self, asynchronous: bool = False) -> dict[str, object]:
         if self.connection is None or self.connection.client is None:
