@@ -56,8 +56,11 @@ def register_flow(
     versions to it. A flow registered without a user (an old row, a benchmark, in-process code)
     takes new versions from admins and in-process code only.
     """
-    flow = parse_flow(definition, scripts, limits=limits)
+    named: list[str] = []  # subflows named by id: registered as they are, resolved when loaded
+    flow = parse_flow(definition, scripts, lambda child: named.append(child), limits)
     digest = content_hash(definition, scripts)
+    if not named:  # parsed as loading it would parse it: the execute that follows needn't again
+        _remember((digest, limits), flow)
 
     def work(session: Session) -> FlowRef:
         fid = flow_id if flow_id is not None else _flow_id_for(session, source_path, user)

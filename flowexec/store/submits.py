@@ -90,7 +90,8 @@ def write_execution(
     execution in one multi-row INSERT, and read back the queued ones; ``commit``: the
     transaction ends with them.
 
-    On MariaDB/MySQL that is one round trip (two, for a flow too large to send at once).
+    On MariaDB/MySQL that is one round trip; a flow too large to send at once takes three or
+    more (the rest, its nodes page by page, then the read and the COMMIT).
     """
     if len(nodes) <= ONE_TRIP_NODES and sum(len(n["spec"] or "") for n in nodes) <= ONE_TRIP_CHARS:
         writes = [*writes, batch.Rows(_INSERT_NODES, nodes)]

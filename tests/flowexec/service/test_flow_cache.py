@@ -24,7 +24,9 @@ def test_a_version_is_parsed_once_and_its_owner_checked_each_time(sqlite_app: An
     doc = {"nodes": [node("a"), node("b")], "edges": [{"source": "a", "target": "b"}]}
     with sqlite_app.app_context():
         ref = flows.register_flow(doc, {}, flow_id=7101, user="alice")
+        registered = flows._parsed[(flows.content_hash(doc, {}), None)]  # kept by the registration
         row, first = load(7101, "alice")
+        assert first is registered
         again_row, again = load(7101, "alice", ref.version)
         assert again is first  # from the cache, not parsed again
         assert (row.flow_id, row.version, row.owner, again_row.version) == (
@@ -43,6 +45,7 @@ def test_a_flow_naming_a_registered_subflow_sees_its_newest_version(sqlite_app: 
         flows.register_flow({"nodes": [node("x")], "edges": []}, {}, flow_id=7201, user="alice")
         parent = {"nodes": [node("s", "workflow.subflow", embeddedFlowId="7201")], "edges": []}
         flows.register_flow(parent, {}, flow_id=7202, user="alice")
+        assert (flows.content_hash(parent, {}), None) not in flows._parsed
         assert load(7202, "alice")[1].keys == ("s", "s/x")
         flows.register_flow({"nodes": [node("y")], "edges": []}, {}, flow_id=7201, user="alice")
         assert load(7202, "alice")[1].keys == ("s", "s/y")
