@@ -21,8 +21,8 @@ def app(tmp_path: Any) -> Any:
     return migrated_app(f"sqlite:///{tmp_path / 'app.db'}", routes={"spark": "flowexec.spark"})
 
 
-def _drain(app: Any, queue: str) -> list[tuple[str, list[Any], dict[str, Any]]]:
-    """Every message waiting on ``queue`` of the memory broker: (task name, args, kwargs)."""
+def _messages(app: Any, queue: str) -> list[Any]:
+    """Every message waiting on ``queue`` of the memory broker, taken off it."""
     found = []
     with app.extensions["celery"].connection_for_read() as conn:
         simple = conn.SimpleQueue(queue)
@@ -31,10 +31,18 @@ def _drain(app: Any, queue: str) -> list[tuple[str, list[Any], dict[str, Any]]]:
                 message = simple.get(block=True, timeout=0.2)
             except simple.Empty:
                 break
-            args, kwargs, _ = json.loads(message.body) if isinstance(message.body, str) else message.payload
-            found.append((message.headers["task"], args, kwargs))
+            found.append(message)
             message.ack()
         simple.close()
+    return found
+
+
+def _drain(app: Any, queue: str) -> list[tuple[str, list[Any], dict[str, Any]]]:
+    """Every message waiting on ``queue``: (task name, args, kwargs)."""
+    found = []
+    for message in _messages(app, queue):
+        args, kwargs, _ = json.loads(message.body) if isinstance(message.body, str) else message.payload
+        found.append((message.headers["task"], args, kwargs))
     return found
 
 
@@ -59,3 +67,17 @@ def test_each_action_goes_to_its_queue(app: Any) -> None:
     assert ("flowexec.run_node", [13], {"node": "1:c"}) in control  # control nodes run on the control queue
     assert ("flowexec.kill_job", [12, "exec_x", 99], {}) in control
     assert _drain(app, POLL) == [("flowexec.poll_node", [11], {"node": "1:a"})]
+
+
+def test_monitors_see_each_tasks_arguments_as_celery_would_print_them(app: Any) -> None:
+    from celery.utils.saferepr import saferepr
+
+    with app.app_context():
+        dispatch.send([RunNodes((21, 22), engine=None, labels=("1:a", "1:b")), PollNode(23, 0.0, "1:c")])
+    headers = [m.headers for queue in (CONTROL, POLL) for m in _messages(app, queue)]
+    shown = sorted((h["argsrepr"], h["kwargsrepr"]) for h in headers)
+    assert shown == [
+        (saferepr((21,)), saferepr({"node": "1:a"})),
+        (saferepr((22,)), saferepr({"node": "1:b"})),
+        (saferepr((23,)), saferepr({"node": "1:c"})),
+    ]
