@@ -69,7 +69,10 @@ class Channel(redis.Channel):
             super()._put_fanout(exchange, message, routing_key, **kwargs)  # type: ignore[no-untyped-call]
             return
         payload = dumps(message)  # type: ignore[no-untyped-call]
-        topics: list[str] = self._get_publish_topics(exchange, routing_key)  # type: ignore[no-untyped-call]
+        many = getattr(self, "_get_publish_topics", None)  # older kombu: one topic only
+        topics: list[str] = (
+            many(exchange, routing_key) if many else [self._get_publish_topic(exchange, routing_key)]  # type: ignore[no-untyped-call]
+        )
         receivers = 0
         with self.conn_or_acquire() as client:
             for topic in topics:
