@@ -64,7 +64,7 @@ def insert_execution(values: Mapping[str, Any]) -> batch.Write:
 
 
 class QueuedNode(NamedTuple):
-    """What dispatch needs of a queued node, as ``queued`` reads it."""
+    """What dispatch needs of a queued node, as ``write_execution`` reads it back."""
 
     id: int
     task_id: int
